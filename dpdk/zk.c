@@ -1,0 +1,79 @@
+#include <string.h>
+#include <rte_errno.h>
+#include <rte_ring.h>
+#include <rte_eth_ring.h>
+#include <rte_cycles.h>
+#include "zk.h"
+
+int zk_errno(void) { return rte_errno; }
+
+uint16_t zk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
+	return rte_eth_rx_burst(port, queue, pkts, n);
+}
+
+uint16_t zk_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
+	return rte_eth_tx_burst(port, queue, pkts, n);
+}
+
+// zk_tx_rx flushes ntx packets and then receives up to nrx packets: the whole reactor turn in
+// one cgo call. It returns (sent << 16) | received, so no out-parameter escapes to Go's heap.
+uint32_t zk_tx_rx(uint16_t port, uint16_t queue, struct rte_mbuf **tx, uint16_t ntx,
+                  struct rte_mbuf **rx, uint16_t nrx) {
+	uint32_t s = 0;
+	if (ntx > 0)
+		s = rte_eth_tx_burst(port, queue, tx, ntx);
+	return (s << 16) | rte_eth_rx_burst(port, queue, rx, nrx);
+}
+
+int zk_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned n) {
+	return rte_pktmbuf_alloc_bulk(mp, pkts, n);
+}
+
+void zk_free_bulk(struct rte_mbuf **pkts, unsigned n) { rte_pktmbuf_free_bulk(pkts, n); }
+
+void zk_free(struct rte_mbuf *m) { rte_pktmbuf_free(m); }
+
+void zk_mbuf_reset(struct rte_mbuf *m) { rte_pktmbuf_reset(m); }
+
+unsigned zk_pool_in_use(const struct rte_mempool *mp) { return rte_mempool_in_use_count(mp); }
+unsigned zk_pool_avail(const struct rte_mempool *mp) { return rte_mempool_avail_count(mp); }
+unsigned zk_pool_size(const struct rte_mempool *mp) { return mp->size; }
+
+// zk_ring_pair makes two ethdev ports joined back to back by two rings: what a sends, b
+// receives, and the other way round.
+int zk_ring_pair(const char *name, unsigned size, int socket, uint16_t *a, uint16_t *b) {
+	char n1[RTE_RING_NAMESIZE], n2[RTE_RING_NAMESIZE], pa[64], pb[64];
+	snprintf(n1, sizeof n1, "%s_ab", name);
+	snprintf(n2, sizeof n2, "%s_ba", name);
+	struct rte_ring *ab = rte_ring_create(n1, size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (ab == NULL)
+		return -rte_errno;
+	struct rte_ring *ba = rte_ring_create(n2, size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (ba == NULL) {
+		int e = rte_errno;
+		rte_ring_free(ab);
+		return -e;
+	}
+	snprintf(pa, sizeof pa, "%s_a", name);
+	snprintf(pb, sizeof pb, "%s_b", name);
+	// port a receives from ba and sends into ab; port b the reverse.
+	int ra = rte_eth_from_rings(pa, &ba, 1, &ab, 1, socket);
+	if (ra < 0)
+		return -rte_errno;
+	int rb = rte_eth_from_rings(pb, &ab, 1, &ba, 1, socket);
+	if (rb < 0)
+		return -rte_errno;
+	*a = (uint16_t)ra;
+	*b = (uint16_t)rb;
+	return 0;
+}
+
+uint64_t zk_tsc(void) { return rte_rdtsc(); }
+uint64_t zk_tsc_hz(void) { return rte_get_tsc_hz(); }
+
+void zk_ring_free(const char *name) {
+	struct rte_ring *r = rte_ring_lookup(name);
+	if (r != NULL)
+		rte_ring_free(r);
+}
+struct rte_mbuf *zk_alloc(struct rte_mempool *mp) { return rte_pktmbuf_alloc(mp); }

@@ -1,0 +1,31 @@
+// C wrappers for DPDK's static-inline functions, batched so that one cgo call does a whole burst.
+#ifndef ZOCKET_DPDK_ZK_H
+#define ZOCKET_DPDK_ZK_H
+
+#include <stdint.h>
+#include <rte_config.h>
+#include <rte_mbuf.h>
+#include <rte_ethdev.h>
+
+#include <stddef.h>
+enum { ZK_TX_OFFLOAD_OFF = offsetof(struct rte_mbuf, tx_offload), ZK_REFCNT_OFF = offsetof(struct rte_mbuf, refcnt) };
+
+int zk_errno(void);
+uint16_t zk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+uint16_t zk_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+uint32_t zk_tx_rx(uint16_t port, uint16_t queue, struct rte_mbuf **tx, uint16_t ntx,
+                  struct rte_mbuf **rx, uint16_t nrx);
+struct rte_mbuf *zk_alloc(struct rte_mempool *mp);
+int zk_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned n);
+void zk_free_bulk(struct rte_mbuf **pkts, unsigned n);
+void zk_free(struct rte_mbuf *m);
+void zk_mbuf_reset(struct rte_mbuf *m);
+unsigned zk_pool_in_use(const struct rte_mempool *mp);
+unsigned zk_pool_avail(const struct rte_mempool *mp);
+unsigned zk_pool_size(const struct rte_mempool *mp);
+int zk_ring_pair(const char *name, unsigned size, int socket, uint16_t *a, uint16_t *b);
+uint64_t zk_tsc(void);
+void zk_ring_free(const char *name);
+uint64_t zk_tsc_hz(void);
+
+#endif
