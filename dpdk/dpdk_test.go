@@ -160,7 +160,7 @@ func TestRingPairCarriesPacketsBothWays(t *testing.T) {
 	assert.Equal(t, 8, rp.A.TxBurst(0, tx))
 
 	rx := make([]*dpdk.Mbuf, 32)
-	sent, n := rp.B.TxRx(0, nil, rx)
+	sent, n, _ := rp.B.TxRx(0, nil, rx)
 	assert.Zero(t, sent)
 	require.Equal(t, 8, n)
 	for i := 0; i < n; i++ {
@@ -168,7 +168,7 @@ func TestRingPairCarriesPacketsBothWays(t *testing.T) {
 		assert.Equal(t, want, string(rx[i].Data()[:len(want)]))
 	}
 	// Echo them back in the same call that polls.
-	sent, n = rp.B.TxRx(0, rx[:8], rx[8:])
+	sent, n, _ = rp.B.TxRx(0, rx[:8], rx[8:])
 	assert.Equal(t, 8, sent)
 	assert.Zero(t, n)
 	n = rp.A.RxBurst(0, rx)
@@ -237,7 +237,7 @@ func TestZeroAllocBurstPath(t *testing.T) {
 			_ = m.Data()
 		}
 		rp.A.TxRx(0, ms, nil)
-		_, n := rp.B.TxRx(0, nil, rx)
+		_, n, _ := rp.B.TxRx(0, nil, rx)
 		dpdk.FreeBulk(rx[:n])
 	})
 	assert.Zero(t, allocs)

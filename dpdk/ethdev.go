@@ -62,6 +62,9 @@ func Probe(spec string) (Port, error) {
 	return PortByName(name)
 }
 
+// Valid reports whether the port exists (rte_eth_dev_is_valid_port).
+func (p Port) Valid() bool { return C.rte_eth_dev_is_valid_port(C.uint16_t(p)) != 0 }
+
 // PortByName returns the port of an ethdev name (rte_eth_dev_get_port_by_name).
 func PortByName(name string) (Port, error) {
 	cname := C.CString(name)
@@ -362,10 +365,10 @@ func (p Port) TxBurst(q uint16, ms []*Mbuf) int {
 	return int(C.zk_tx_burst(C.uint16_t(p), C.uint16_t(q), (**C.struct_rte_mbuf)(unsafe.Pointer(&ms[0])), C.uint16_t(len(ms))))
 }
 
-// TxRx is one reactor turn in one cgo call: it transmits tx on queue q, then receives up to
-// len(rx) packets into rx. It returns how many were sent (the rest of tx stay the caller's) and
-// how many were received.
-func (p Port) TxRx(q uint16, tx, rx []*Mbuf) (sent, received int) {
+// TxRx is one reactor turn in one cgo call: it transmits tx on queue q, receives up to len(rx)
+// packets into rx and reads the TSC. It returns how many were sent (the rest of tx stay the
+// caller's), how many were received, and the TSC after the receive.
+func (p Port) TxRx(q uint16, tx, rx []*Mbuf) (sent, received int, tsc uint64) {
 	var txp, rxp **C.struct_rte_mbuf
 	if len(tx) > 0 {
 		txp = (**C.struct_rte_mbuf)(unsafe.Pointer(&tx[0]))
@@ -373,8 +376,8 @@ func (p Port) TxRx(q uint16, tx, rx []*Mbuf) (sent, received int) {
 	if len(rx) > 0 {
 		rxp = (**C.struct_rte_mbuf)(unsafe.Pointer(&rx[0]))
 	}
-	r := C.zk_tx_rx(C.uint16_t(p), C.uint16_t(q), txp, C.uint16_t(len(tx)), rxp, C.uint16_t(len(rx)))
-	return int(r >> 16), int(r & 0xffff)
+	t := C.zk_tx_rx(C.uint16_t(p), C.uint16_t(q), txp, C.uint16_t(len(tx)), rxp, C.uint16_t(len(rx)))
+	return int(t.sent), int(t.received), uint64(t.tsc)
 }
 
 // RingPair is two ports joined back to back by a pair of rte_rings, what net_ring's
@@ -397,10 +400,15 @@ func NewRingPair(name string, size int) (*RingPair, error) {
 	return &RingPair{A: Port(a), B: Port(b), name: name}, nil
 }
 
-// Close closes both ports and frees the rings.
+// Close closes both ports (those a stack has not closed already) and frees the rings.
 func (rp *RingPair) Close() error {
-	errA := rp.A.Close()
-	errB := rp.B.Close()
+	var errA, errB error
+	if rp.A.Valid() {
+		errA = rp.A.Close()
+	}
+	if rp.B.Valid() {
+		errB = rp.B.Close()
+	}
 	for _, suffix := range []string{"_ab", "_ba"} {
 		cn := C.CString(rp.name + suffix)
 		C.zk_ring_free(cn)
@@ -410,4 +418,14 @@ func (rp *RingPair) Close() error {
 		return errA
 	}
 	return errB
+}
+
+// RxQueueCount returns how many received frames wait in queue q (rte_eth_rx_queue_count).
+// Not every PMD can tell: the error then wraps ENOTSUP.
+func (p Port) RxQueueCount(q uint16) (int, error) {
+	r := C.zk_rx_queue_count(C.uint16_t(p), C.uint16_t(q))
+	if r < 0 {
+		return 0, &Error{Call: "rte_eth_rx_queue_count", Errno: syscall.Errno(-r)}
+	}
+	return int(r), nil
 }

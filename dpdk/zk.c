@@ -15,14 +15,16 @@ uint16_t zk_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint
 	return rte_eth_tx_burst(port, queue, pkts, n);
 }
 
-// zk_tx_rx flushes ntx packets and then receives up to nrx packets: the whole reactor turn in
-// one cgo call. It returns (sent << 16) | received, so no out-parameter escapes to Go's heap.
-uint32_t zk_tx_rx(uint16_t port, uint16_t queue, struct rte_mbuf **tx, uint16_t ntx,
-                  struct rte_mbuf **rx, uint16_t nrx) {
-	uint32_t s = 0;
+// zk_tx_rx flushes ntx packets, receives up to nrx packets and reads the TSC: the whole reactor
+// turn in one cgo call. The result comes back by value, so nothing escapes to Go's heap.
+struct zk_turn zk_tx_rx(uint16_t port, uint16_t queue, struct rte_mbuf **tx, uint16_t ntx,
+                        struct rte_mbuf **rx, uint16_t nrx) {
+	struct zk_turn t = {0, 0, 0};
 	if (ntx > 0)
-		s = rte_eth_tx_burst(port, queue, tx, ntx);
-	return (s << 16) | rte_eth_rx_burst(port, queue, rx, nrx);
+		t.sent = rte_eth_tx_burst(port, queue, tx, ntx);
+	t.received = rte_eth_rx_burst(port, queue, rx, nrx);
+	t.tsc = rte_rdtsc();
+	return t;
 }
 
 int zk_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned n) {
@@ -77,3 +79,5 @@ void zk_ring_free(const char *name) {
 		rte_ring_free(r);
 }
 struct rte_mbuf *zk_alloc(struct rte_mempool *mp) { return rte_pktmbuf_alloc(mp); }
+
+int zk_rx_queue_count(uint16_t port, uint16_t queue) { return rte_eth_rx_queue_count(port, queue); }

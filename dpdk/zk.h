@@ -13,8 +13,13 @@ enum { ZK_TX_OFFLOAD_OFF = offsetof(struct rte_mbuf, tx_offload), ZK_REFCNT_OFF 
 int zk_errno(void);
 uint16_t zk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 uint16_t zk_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
-uint32_t zk_tx_rx(uint16_t port, uint16_t queue, struct rte_mbuf **tx, uint16_t ntx,
-                  struct rte_mbuf **rx, uint16_t nrx);
+struct zk_turn {
+	uint64_t tsc;
+	uint16_t sent;
+	uint16_t received;
+};
+struct zk_turn zk_tx_rx(uint16_t port, uint16_t queue, struct rte_mbuf **tx, uint16_t ntx,
+                        struct rte_mbuf **rx, uint16_t nrx);
 struct rte_mbuf *zk_alloc(struct rte_mempool *mp);
 int zk_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned n);
 void zk_free_bulk(struct rte_mbuf **pkts, unsigned n);
@@ -26,6 +31,7 @@ unsigned zk_pool_size(const struct rte_mempool *mp);
 int zk_ring_pair(const char *name, unsigned size, int socket, uint16_t *a, uint16_t *b);
 uint64_t zk_tsc(void);
 void zk_ring_free(const char *name);
+int zk_rx_queue_count(uint16_t port, uint16_t queue);
 uint64_t zk_tsc_hz(void);
 
 #endif

@@ -1,0 +1,79 @@
+package lab
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Kernel is a Linux kernel peer: a network namespace holding one end of a veth pair with
+// KernelIP on it; the other end stays in the test's namespace for a DPDK net_af_packet port
+// (Device). Addresses come from 198.18.0.0/15 (RFC 2544 benchmarking space); the stack side
+// uses StackIP. The namespace and the veth are deleted when the test ends.
+type Kernel struct {
+	NS       string
+	Veth     string // our end, in the test's namespace
+	PeerVeth string // the kernel's end, inside NS
+	KernelIP string // e.g. 198.18.7.1
+	StackIP  string // e.g. 198.18.7.2
+	Prefix   int
+}
+
+// NewKernel creates the namespace and veth pair. Subnet n (0..255) picks 198.19.n.0/24, so
+// concurrent tests do not collide. Checksum offloads are turned off on the kernel's end, so
+// that frames reach the DPDK port with their checksums filled in.
+func NewKernel(t testing.TB, n int) *Kernel {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatalf("kernel-peer tests need root (ip netns); run the README's test command as root")
+	}
+	id := fmt.Sprintf("%d%s", os.Getpid()%100000, Unique("k"))
+	k := &Kernel{
+		NS: "zkns" + id, Veth: "zkv" + id, PeerVeth: "zkp" + id,
+		KernelIP: fmt.Sprintf("198.19.%d.1", n), StackIP: fmt.Sprintf("198.19.%d.2", n), Prefix: 24,
+	}
+	t.Cleanup(func() {
+		exec.Command("ip", "link", "del", k.Veth).Run()
+		exec.Command("ip", "netns", "del", k.NS).Run()
+	})
+	run(t, "ip", "netns", "add", k.NS)
+	run(t, "ip", "link", "add", k.Veth, "type", "veth", "peer", "name", k.PeerVeth, "netns", k.NS)
+	// No IPv6 chatter (router solicitations, DAD) on either end.
+	run(t, "sysctl", "-qw", "net.ipv6.conf."+k.Veth+".disable_ipv6=1")
+	k.Exec(t, "sysctl", "-qw", "net.ipv6.conf."+k.PeerVeth+".disable_ipv6=1")
+	run(t, "ip", "link", "set", k.Veth, "up")
+	k.Exec(t, "ip", "addr", "add", fmt.Sprintf("%s/%d", k.KernelIP, k.Prefix), "dev", k.PeerVeth)
+	k.Exec(t, "ip", "link", "set", k.PeerVeth, "up")
+	k.Exec(t, "ip", "link", "set", "lo", "up")
+	if _, err := exec.LookPath("ethtool"); err == nil {
+		k.Exec(t, "ethtool", "-K", k.PeerVeth, "tx", "off", "rx", "off")
+		exec.Command("ethtool", "-K", k.Veth, "tx", "off", "rx", "off").Run()
+	}
+	return k
+}
+
+// Device is the DPDK device string of our end.
+func (k *Kernel) Device() string { return "net_af_packet_" + k.Veth + ",iface=" + k.Veth }
+
+// Command returns a command that runs inside the namespace.
+func (k *Kernel) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", k.NS, name}, args...)...)
+}
+
+// Exec runs a command inside the namespace and fails the test if it fails.
+func (k *Kernel) Exec(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := k.Command(name, args...).CombinedOutput()
+	require.NoError(t, err, "ip netns exec %s %s %s: %s", k.NS, name, strings.Join(args, " "), out)
+	return string(out)
+}
+
+func run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	require.NoError(t, err, "%s %s: %s", name, strings.Join(args, " "), out)
+}
