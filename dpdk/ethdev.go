@@ -420,7 +420,8 @@ func (rp *RingPair) Close() error {
 	return errB
 }
 
-// RxQueueCount returns how many received frames wait in queue q (rte_eth_rx_queue_count).
+// RxQueueCount returns how many received frames wait in queue q (rte_eth_rx_queue_count; for
+// the ports of a RingPair, the ring's count).
 // Not every PMD can tell: the error then wraps ENOTSUP.
 func (p Port) RxQueueCount(q uint16) (int, error) {
 	r := C.zk_rx_queue_count(C.uint16_t(p), C.uint16_t(q))

@@ -7,6 +7,10 @@
 
 int zk_errno(void) { return rte_errno; }
 
+// The receive ring of each port made by zk_ring_pair: net_ring cannot count its queue through
+// ethdev, so zk_rx_queue_count asks the ring itself.
+static struct rte_ring *zk_port_rx_ring[RTE_MAX_ETHPORTS];
+
 uint16_t zk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
 	return rte_eth_rx_burst(port, queue, pkts, n);
 }
@@ -67,6 +71,8 @@ int zk_ring_pair(const char *name, unsigned size, int socket, uint16_t *a, uint1
 		return -rte_errno;
 	*a = (uint16_t)ra;
 	*b = (uint16_t)rb;
+	zk_port_rx_ring[ra] = ba;
+	zk_port_rx_ring[rb] = ab;
 	return 0;
 }
 
@@ -75,9 +81,17 @@ uint64_t zk_tsc_hz(void) { return rte_get_tsc_hz(); }
 
 void zk_ring_free(const char *name) {
 	struct rte_ring *r = rte_ring_lookup(name);
-	if (r != NULL)
-		rte_ring_free(r);
+	if (r == NULL)
+		return;
+	for (int i = 0; i < RTE_MAX_ETHPORTS; i++)
+		if (zk_port_rx_ring[i] == r)
+			zk_port_rx_ring[i] = NULL;
+	rte_ring_free(r);
 }
 struct rte_mbuf *zk_alloc(struct rte_mempool *mp) { return rte_pktmbuf_alloc(mp); }
 
-int zk_rx_queue_count(uint16_t port, uint16_t queue) { return rte_eth_rx_queue_count(port, queue); }
+int zk_rx_queue_count(uint16_t port, uint16_t queue) {
+	if (port < RTE_MAX_ETHPORTS && zk_port_rx_ring[port] != NULL && queue == 0)
+		return (int)rte_ring_count(zk_port_rx_ring[port]);
+	return rte_eth_rx_queue_count(port, queue);
+}

@@ -1,0 +1,43 @@
+# zocket — the two commands of the README, and the tools around them.
+#   make demo   a UDP ping-pong between two processes over net_memif on the embedded default
+#               config (configs/memif-*.attr), printing latency percentiles
+#   make test   installs what the tests need (DPDK, hugepages: scripts/setup), then vet + tests
+SHELL := /bin/bash
+GO    ?= go
+PKGS  := ./...
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all setup build test demo bench fuzz lint clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	$(GO) build -o bin/ ./cmd/...
+
+test: setup
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+demo: build
+	@scripts/demo
+
+bench: build
+	@scripts/bench
+
+# Each fuzz target for FUZZTIME (default 60s), one after another.
+FUZZTIME ?= 60s
+fuzz:
+	@for f in $$($(GO) test ./wire -list '^Fuzz' | grep ^Fuzz); do \
+		echo "== $$f"; $(GO) test ./wire -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -parallel 1 || exit 1; \
+	done
+
+lint:
+	gofmt -l . | (! grep .)
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest $(PKGS)
+
+clean:
+	rm -rf bin
