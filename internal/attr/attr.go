@@ -324,13 +324,19 @@ func (a *Attr) LoadFile(path string) error {
 	if err != nil {
 		return err
 	}
+	return a.Load(data, path)
+}
+
+// Load applies the attribute file text data (the [Attr.LoadFile] format); errors start with
+// "where:line:". It is all-or-nothing like LoadFile.
+func (a *Attr) Load(data []byte, where string) error {
 	b := *a
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		if err := b.setPair(line, path+":"+strconv.Itoa(i+1)); err != nil {
+		if err := b.setPair(line, where+":"+strconv.Itoa(i+1)); err != nil {
 			return err
 		}
 	}
