@@ -117,6 +117,16 @@ func (e *neighbour) release(r DropReason) {
 	e.s.timers.stop(&e.timer)
 }
 
+// holding reports whether any frame waits for a resolution.
+func (t *neighbourTable) holding() bool {
+	for i := range t.entries {
+		if t.entries[i].queued > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *neighbourTable) flush() {
 	for i := range t.entries {
 		t.entries[i].release(DropARPTimeout)
@@ -177,6 +187,7 @@ func (t *neighbourTable) hold(nexthop [4]byte, m *dpdk.Mbuf) {
 	}
 	e.queue[e.queued] = m
 	e.queued++
+	t.s.busy()
 }
 
 // request broadcasts an ARP request for the entry and arms the retry timer.

@@ -77,6 +77,14 @@ func (s *Stack) flush() {
 	s.txDone(sent)
 }
 
+// busy notes that the stack is sending, so not quiescent at this moment: the stack waitable
+// drops EPOLLSTACKHUP, and the next muxer look re-evaluates it (a new edge once quiet again).
+func (s *Stack) busy() {
+	if s.self.ready != 0 {
+		s.self.NotReady(EPOLLSTACKHUP)
+	}
+}
+
 // HasPendingWork reports whether a call to Perform would find something to do: a frame waiting
 // in the port's receive queue, or a timer due (zf_stack_has_pending_work). It is safe to call
 // from any goroutine. Where the PMD cannot count its receive queue it answers true.
@@ -98,6 +106,7 @@ func (s *Stack) enqueue(m *dpdk.Mbuf) {
 }
 
 func (s *Stack) push(m *dpdk.Mbuf) {
+	s.busy()
 	if s.ntx == len(s.txq) {
 		s.flush()
 		if s.ntx == len(s.txq) {
@@ -115,6 +124,7 @@ func (s *Stack) push(m *dpdk.Mbuf) {
 // of ms the port took. Those not taken stay the caller's (a transport turns that into EAGAIN).
 // The frames must be complete Ethernet frames (see Stack.FillEthernet).
 func (s *Stack) Transmit(ms []*dpdk.Mbuf) int {
+	s.busy()
 	if s.faults.active {
 		for _, m := range ms {
 			s.enqueue(m)

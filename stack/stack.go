@@ -44,6 +44,8 @@ type Stack struct {
 	tscMul    uint64 // ns = tsc * tscMul >> 32
 	pkt       Packet
 	transport [256]Transport
+	protos    []uint8 // the protocols with a transport installed
+	self      Waitable
 	timers    timerWheel
 	neigh     neighbourTable
 	groups    groupTable
@@ -113,6 +115,7 @@ func New(a *Attr) (*Stack, error) {
 	s.timers.init(tickNs, s.now)
 	s.nextTimer.Store(s.timers.nextCheck())
 	s.neigh.init(s)
+	s.initSelf()
 	if err := s.neigh.addStatic(); err != nil {
 		s.Close()
 		return nil, err

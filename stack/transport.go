@@ -28,7 +28,12 @@ type Transport interface {
 }
 
 // SetTransport installs t for IP protocol proto (wire.ProtoUDP, wire.ProtoTCP).
-func (s *Stack) SetTransport(proto uint8, t Transport) { s.transport[proto] = t }
+func (s *Stack) SetTransport(proto uint8, t Transport) {
+	if s.transport[proto] == nil {
+		s.protos = append(s.protos, proto)
+	}
+	s.transport[proto] = t
+}
 
 // Transport returns the transport installed for proto, or nil.
 func (s *Stack) Transport(proto uint8) Transport { return s.transport[proto] }
