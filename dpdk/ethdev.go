@@ -430,3 +430,30 @@ func (p Port) RxQueueCount(q uint16) (int, error) {
 	}
 	return int(r), nil
 }
+
+// RxIntrFD returns the file descriptor that becomes readable when queue q receives while its
+// interrupt is enabled (rte_eth_dev_rx_intr_ctl_q_get_fd). The port must have been configured
+// with Config.RxInterrupts. PMDs without receive interrupts fail (ENOTSUP or EINVAL).
+func (p Port) RxIntrFD(q uint16) (int, error) {
+	r := C.rte_eth_dev_rx_intr_ctl_q_get_fd(C.uint16_t(p), C.uint16_t(q))
+	if r < 0 {
+		return -1, callErr("rte_eth_dev_rx_intr_ctl_q_get_fd", r)
+	}
+	return int(r), nil
+}
+
+// RxIntrEnable arms queue q's receive interrupt (rte_eth_dev_rx_intr_enable).
+func (p Port) RxIntrEnable(q uint16) error {
+	if r := C.rte_eth_dev_rx_intr_enable(C.uint16_t(p), C.uint16_t(q)); r < 0 {
+		return callErr("rte_eth_dev_rx_intr_enable", r)
+	}
+	return nil
+}
+
+// RxIntrDisable disarms queue q's receive interrupt (rte_eth_dev_rx_intr_disable).
+func (p Port) RxIntrDisable(q uint16) error {
+	if r := C.rte_eth_dev_rx_intr_disable(C.uint16_t(p), C.uint16_t(q)); r < 0 {
+		return callErr("rte_eth_dev_rx_intr_disable", r)
+	}
+	return nil
+}

@@ -12,6 +12,9 @@ import (
 //
 // In steady state a turn is one cgo call (transmit + receive + TSC read) and allocates nothing.
 func (s *Stack) Perform() int {
+	if s.wfd.armed {
+		s.disarm()
+	}
 	for spin := s.spin; ; {
 		events, busy := s.turn()
 		if events > 0 {

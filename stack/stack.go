@@ -31,6 +31,7 @@ type Stack struct {
 	mtu     int
 	vlan    uint16 // 0: untagged
 	txCsum  bool   // the port computes IPv4/UDP/TCP checksums on transmit
+	rxIntr  bool   // the port was configured with receive interrupts (for WaitFD)
 	rxCsum  bool   // the port verifies IPv4 checksums on receive
 
 	// Reactor state. rx and txq live in C memory (dpdk.NewMbufArray) so that bursts skip cgo's
@@ -50,6 +51,7 @@ type Stack struct {
 	neigh     neighbourTable
 	groups    groupTable
 	faults    faultShim
+	wfd       waitFD
 	closed    bool
 
 	// Cross-goroutine view for HasPendingWork.
@@ -203,9 +205,16 @@ func (s *Stack) openPort() error {
 	if s.info.TxOffloads&dpdk.TxOffloadMultiSegs != 0 {
 		cfg.TxOffloads |= dpdk.TxOffloadMultiSegs
 	}
+	// Receive interrupts (for WaitFD) where the PMD has them; configuring them fails on PMDs
+	// without, which are then configured for polling only.
+	cfg.RxInterrupts = true
 	if err = s.port.Configure(cfg); err != nil {
-		return fmt.Errorf("stack: attr interface=%s: %w", a.StrOf(attr.Interface), err)
+		cfg.RxInterrupts = false
+		if err = s.port.Configure(cfg); err != nil {
+			return fmt.Errorf("stack: attr interface=%s: %w", a.StrOf(attr.Interface), err)
+		}
 	}
+	s.rxIntr = cfg.RxInterrupts
 	if mtu, err := s.port.MTU(); err == nil && mtu != s.mtu {
 		if err := s.port.SetMTU(s.mtu); err != nil && s.mtu > mtu {
 			return fmt.Errorf("stack: attr mtu=%d: %w", s.mtu, err)
@@ -234,6 +243,7 @@ func (s *Stack) Close() error {
 	s.closed = true
 	s.neigh.flush()
 	s.faults.flush()
+	s.wfd.close()
 	dpdk.FreeBulk(s.txq[:s.ntx])
 	s.ntx = 0
 	err := s.port.Close()

@@ -18,9 +18,10 @@ type Kernel struct {
 	NS       string
 	Veth     string // our end, in the test's namespace
 	PeerVeth string // the kernel's end, inside NS
-	KernelIP string // e.g. 198.18.7.1
-	StackIP  string // e.g. 198.18.7.2
+	KernelIP string // e.g. 198.19.7.1
+	StackIP  string // e.g. 198.19.7.2
 	Prefix   int
+	tap      bool
 }
 
 // NewKernel creates the namespace and veth pair. Subnet n (0..255) picks 198.19.n.0/24, so
@@ -57,7 +58,41 @@ func NewKernel(t testing.TB, n int) *Kernel {
 }
 
 // Device is the DPDK device string of our end.
-func (k *Kernel) Device() string { return "net_af_packet_" + k.Veth + ",iface=" + k.Veth }
+func (k *Kernel) Device() string {
+	if k.tap {
+		return "net_tap_" + k.Veth + ",iface=" + k.Veth
+	}
+	return "net_af_packet_" + k.Veth + ",iface=" + k.Veth
+}
+
+// NewKernelTap is NewKernel with a net_tap device instead of a veth: the PMD creates the tap
+// interface in the test's namespace when the port is probed (Device), and MoveTap, called once
+// the stack has started the port, moves it into the namespace and gives it KernelIP. net_tap
+// is the virtual PMD with receive interrupts (WaitFD).
+func NewKernelTap(t testing.TB, n int) *Kernel {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatalf("kernel-peer tests need root (ip netns); run the README's test command as root")
+	}
+	id := fmt.Sprintf("%d%s", os.Getpid()%100000, Unique("t"))
+	k := &Kernel{
+		NS: "zkns" + id, Veth: "zkt" + id, PeerVeth: "zkt" + id, tap: true,
+		KernelIP: fmt.Sprintf("198.19.%d.1", n), StackIP: fmt.Sprintf("198.19.%d.2", n), Prefix: 24,
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", k.NS).Run() })
+	run(t, "ip", "netns", "add", k.NS)
+	k.Exec(t, "ip", "link", "set", "lo", "up")
+	return k
+}
+
+// MoveTap moves the tap interface into the namespace, addresses and raises it.
+func (k *Kernel) MoveTap(t testing.TB) {
+	t.Helper()
+	run(t, "ip", "link", "set", k.Veth, "netns", k.NS)
+	k.Exec(t, "sysctl", "-qw", "net.ipv6.conf."+k.Veth+".disable_ipv6=1")
+	k.Exec(t, "ip", "addr", "add", fmt.Sprintf("%s/%d", k.KernelIP, k.Prefix), "dev", k.Veth)
+	k.Exec(t, "ip", "link", "set", k.Veth, "up")
+}
 
 // Command returns a command that runs inside the namespace.
 func (k *Kernel) Command(name string, args ...string) *exec.Cmd {
