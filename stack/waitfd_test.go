@@ -89,4 +89,3 @@ func TestWaitFDWithoutInterrupts(t *testing.T) {
 	assert.Contains(t, err.Error(), "no receive interrupts")
 	assert.True(t, errors.Is(r.S.PrimeWaitFD(), syscall.EINVAL))
 }
-
