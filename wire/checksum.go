@@ -1,0 +1,147 @@
+package wire
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// The Internet checksum (RFC 1071) is the ones-complement of the
+// ones-complement sum of the data taken as big-endian 16-bit words. The sum
+// does not depend on byte order (RFC 1071 §2(B)), so sum64 adds the data as
+// little-endian 64-bit words, the native load on the machines zocket runs on,
+// with end-around carry, and swaps the folded result once at the end.
+
+// sum returns initial plus the ones-complement sum of b as big-endian
+// words starting at an even offset, folded to 16 bits. A trailing odd byte
+// counts as if followed by a zero byte. The exported functions wrap it so
+// that they inline and the call costs one jump.
+func sum(b []byte, initial uint32) uint32 {
+	var acc, c uint64
+	for len(b) >= 64 {
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[0:8]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[8:16]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[16:24]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[24:32]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[32:40]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[40:48]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[48:56]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[56:64]), c)
+		b = b[64:]
+	}
+	if len(b) >= 32 {
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[0:8]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[8:16]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[16:24]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[24:32]), c)
+		b = b[32:]
+	}
+	if len(b) >= 16 {
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[0:8]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[8:16]), c)
+		b = b[16:]
+	}
+	if len(b) >= 8 {
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[0:8]), c)
+		b = b[8:]
+	}
+	if len(b) >= 4 {
+		acc, c = bits.Add64(acc, uint64(binary.LittleEndian.Uint32(b[0:4])), c)
+		b = b[4:]
+	}
+	if len(b) >= 2 {
+		acc, c = bits.Add64(acc, uint64(binary.LittleEndian.Uint16(b[0:2])), c)
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc, c = bits.Add64(acc, uint64(b[0]), c)
+	}
+	// Fold the last carry back in: if it carries out again acc is 0 and
+	// adding 1 cannot overflow.
+	acc, c = bits.Add64(acc, 0, c)
+	acc += c
+	// 2^16 ≡ 1 (mod 0xffff): fold 64 → 16 bits.
+	acc = acc&0xffffffff + acc>>32 // < 2^33
+	acc = acc&0xffff + acc>>16     // < 2^17 + 2^16
+	acc = acc&0xffff + acc>>16     // ≤ 0xffff + 2
+	acc = acc&0xffff + acc>>16     // ≤ 0xffff
+	return uint32(Fold(add32(initial, uint32(bits.ReverseBytes16(uint16(acc))))))
+}
+
+// add32 adds two partial sums with end-around carry. The result is
+// congruent to a+b modulo 0xffff, which is all a ones-complement sum needs.
+func add32(a, b uint32) uint32 {
+	s, c := bits.Add32(a, b, 0)
+	return s + c // s ≤ 2^32-2 when c is 1: no second carry
+}
+
+// Sum returns the partial ones-complement sum of b as big-endian 16-bit
+// words, added to initial. The result is not complemented: pass it on as
+// the initial value of another Sum or [Checksum], or to [Fold].
+//
+// Overflow: initial may be any uint32: a previous Sum, a [PseudoHeaderSum],
+// or a few of them added as plain uint32 (up to 65537 values below 2^16
+// cannot overflow). Carries are folded back in and the result is congruent
+// to the true sum modulo 0xffff, so Sum chains any number of times. (This
+// implementation returns a value folded to 16 bits; callers should still
+// pass it through Fold and not count on that.)
+//
+// A trailing odd byte counts as the high byte of a word whose low byte is
+// zero (RFC 1071). So chaining Sum(b, Sum(a, 0)) equals Sum of a followed by b
+// only when len(a) is even; for a part that starts at an odd offset in the
+// message, use [SumAt].
+func Sum(b []byte, initial uint32) uint32 {
+	return sum(b, initial)
+}
+
+// SumAt is [Sum] for a part b that starts at byte offset in the message:
+// when offset is odd, b[0] is the low byte of a 16-bit word and the sum of b
+// is byte-swapped (RFC 1071 §2(B)). Only the parity of offset matters.
+// Chaining SumAt over consecutive parts of any lengths, each with its own
+// offset, equals Sum over the whole.
+func SumAt(b []byte, initial uint32, offset int) uint32 {
+	s := sum(b, 0) // folded: ≤ 0xffff
+	if offset&1 != 0 {
+		s = uint32(bits.ReverseBytes16(uint16(s)))
+	}
+	return add32(initial, s)
+}
+
+// Fold folds the carries of a partial sum into 16 bits. The result is not
+// complemented; a received message whose checksum field is included
+// verifies when Fold of its sum is 0xffff.
+func Fold(sum uint32) uint16 {
+	sum = sum&0xffff + sum>>16   // ≤ 0x1fffe
+	return uint16(sum + sum>>16) // low 16 bits ≤ 0xfffe + 1 when it carries
+}
+
+// Checksum returns the Internet checksum of b given the partial sum
+// initial: ^Fold(Sum(b, initial)). For a header with its checksum field
+// zeroed, the result is the value to store in it.
+func Checksum(b []byte, initial uint32) uint16 {
+	return ^uint16(sum(b, initial)) // sum is folded already
+}
+
+// PseudoHeaderSum returns the partial sum of the IPv4 pseudo-header that
+// TCP and UDP checksums cover (RFC 793 §3.1, RFC 768): the addresses, the
+// protocol and the TCP or UDP length. Pass it as the initial value of [Sum]
+// or [Checksum] over the segment.
+func PseudoHeaderSum(src, dst [4]byte, proto uint8, length uint16) uint32 {
+	return uint32(binary.BigEndian.Uint16(src[0:2])) + uint32(binary.BigEndian.Uint16(src[2:4])) +
+		uint32(binary.BigEndian.Uint16(dst[0:2])) + uint32(binary.BigEndian.Uint16(dst[2:4])) +
+		uint32(proto) + uint32(length)
+}
+
+// ChecksumUpdate16 returns checksum csum updated for a 16-bit field (at an
+// even offset) that changed from old to new, without summing the data
+// again: RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m').
+func ChecksumUpdate16(csum, old, new uint16) uint16 {
+	return ^Fold(uint32(^csum) + uint32(^old) + uint32(new))
+}
+
+// ChecksumUpdate32 is [ChecksumUpdate16] for a 32-bit field at an even
+// offset, such as an IPv4 address or a TCP sequence number.
+func ChecksumUpdate32(csum uint16, old, new uint32) uint16 {
+	return ^Fold(uint32(^csum) +
+		uint32(^uint16(old>>16)) + uint32(^uint16(old)) +
+		new>>16 + new&0xffff)
+}
