@@ -81,6 +81,16 @@ func (c *BufCache) Put(m *dpdk.Mbuf) {
 	c.n++
 }
 
+// Flush frees the cached buffers (the cache stays usable), e.g. before the stack closes while
+// the cache's owner lives on.
+func (c *BufCache) Flush() {
+	if c.bufs == nil {
+		return
+	}
+	dpdk.FreeBulk(c.bufs[:c.n])
+	c.n = 0
+}
+
 // Len is the number of cached buffers.
 func (c *BufCache) Len() int { return c.n }
 

@@ -1,0 +1,559 @@
+// Command zfudppingpong measures UDP round-trip latency between two zocket stacks, as
+// TCPDirect's zfudppingpong does (user guide §4.1, §6.1):
+//
+//	ZF_ATTR="interface=…;local_ip=…" zfudppingpong [options] pong LOCAL:PORT REMOTE:PORT
+//	ZF_ATTR="interface=…;local_ip=…" zfudppingpong [options] ping LOCAL:PORT REMOTE:PORT
+//
+// The ping sends one datagram of -s bytes at a time and waits for its echo, -r warm-up round
+// trips then -i measured ones, and prints TCPDirect's summary (mean round-trip time, then the
+// half-round-trip table "size mean min median max %ile stddev iter"; -f prints whole round
+// trips) and the project's closing line "rtt_ns n=… min=… mean=… p50=… p99=… p999=… max=…".
+// A round trip is timed from the time-stamp counter read just before the send to the reactor
+// turn that received the echo, as zfpmd's raw floor is.
+//
+// pong --sockperf speaks sockperf's server protocol instead (a 14-byte header: sequence u64,
+// flags u16 — the client's 0x0003 is answered with bit 0 cleared — and length u32, big-endian),
+// answering whoever sent, so that Linux's `sockperf pp` can drive it.
+//
+// Datagrams of 9 bytes or more carry a type byte and a sequence number at their start: the ping
+// checks that an echo answers the datagram in flight, resends after a second without one, and
+// every -hk it marks a round trip "housekeeping": both sides yield to the Go scheduler after it,
+// at a moment agreed and unmeasured, and a "sync" round trip follows before measuring goes on
+// (the same scheme as zfpmd's floor). A "stop" datagram ends the pong.
+//
+// Options -c, -config, -v, -gc, -hk, -wait, -idle are zocket's; the rest are TCPDirect's.
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/internal/rtt"
+	"github.com/zocket/zocket/internal/sockperf"
+	"github.com/zocket/zocket/internal/zfapp"
+	"github.com/zocket/zocket/stack"
+	"github.com/zocket/zocket/udp"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, nil)) }
+
+// Datagram types (first payload byte when the size allows a header).
+const (
+	typePing = 0 // measured
+	typeHK   = 1 // both sides yield after it
+	typeSync = 2 // unmeasured round trip after a housekeeping yield
+	typeStop = 3 // the ping is done
+	hdrLen   = 9 // type + sequence (u64, little-endian)
+)
+
+type config struct {
+	mode          string
+	local, remote netip.AddrPort
+	size          int
+	iter, warm    int64
+	pct           float64
+	full, touch   bool
+	mux           bool
+	sockperf      bool
+	config        string
+	cpu           int
+	verbose       bool
+	gc            bool
+	hk            time.Duration
+	wait          time.Duration
+	idle          time.Duration
+	stop          *atomic.Bool
+}
+
+const usageText = `usage: zfudppingpong [options] ping|pong LOCAL:PORT REMOTE:PORT
+       zfudppingpong [options] pong --sockperf LOCAL:PORT [REMOTE:PORT]
+
+Attributes come from -config (an embedded configuration or a file), then ZF_ATTR
+("interface=…;local_ip=…"). Example over net_memif, pong first, each on a core of its own:
+  zfudppingpong -config memif-server pong 198.18.0.1:20000 198.18.0.2:20000 &
+  zfudppingpong -config memif-client ping 198.18.0.2:20000 198.18.0.1:20000
+
+options:
+`
+
+func parse(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("zfudppingpong", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
+	fs.IntVar(&c.size, "s", 64, "payload `SIZE` in bytes")
+	fs.Int64Var(&c.iter, "i", 1_000_000, "measured `ITERATIONS`")
+	fs.Int64Var(&c.warm, "r", 10_000, "`WARMUPS`: unmeasured round trips first")
+	fs.Float64Var(&c.pct, "p", 99, "`PERCENTILE` of the table's %ile column")
+	fs.BoolVar(&c.full, "f", false, "report full round trips rather than half round trips")
+	fs.BoolVar(&c.touch, "R", false, "read every byte of each received datagram")
+	fs.BoolVar(&c.mux, "m", false, "wait with a muxer (stack.Muxer) rather than polling the stack")
+	fs.BoolVar(&c.sockperf, "sockperf", false, "pong: speak sockperf's server protocol (for `sockperf pp`)")
+	fs.StringVar(&c.config, "config", "", "attribute `CONFIG`: embedded name (memif-server, memif-client, default) or file")
+	fs.IntVar(&c.cpu, "c", -2, "`CPU` for the polling thread and the process (default: attribute cpu, else 1 for pong, 0 for ping)")
+	fs.BoolVar(&c.verbose, "v", false, "print diagnostics (GC cycles before/after, allocations, counters) to stderr")
+	fs.BoolVar(&c.gc, "gc", true, "leave the garbage collector on (it has nothing to collect: the loop allocates nothing)")
+	fs.DurationVar(&c.hk, "hk", 2*time.Millisecond, "housekeeping yield every `DURATION` (0: never)")
+	fs.DurationVar(&c.wait, "wait", 30*time.Second, "give up when the link or the first answer takes longer than `DURATION`")
+	fs.DurationVar(&c.idle, "idle", 5*time.Second, "pong: exit when nothing arrived for `DURATION` after the first datagram (0: never)")
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) < 2 || len(pos) > 3 {
+		fs.Usage()
+		return nil, errors.New("zfudppingpong: expected ping|pong LOCAL:PORT REMOTE:PORT")
+	}
+	c.mode = pos[0]
+	if c.mode != "ping" && c.mode != "pong" {
+		return nil, fmt.Errorf("zfudppingpong: unknown mode %q (ping or pong)", c.mode)
+	}
+	var err error
+	if c.local, err = parseAddr(pos[1]); err != nil {
+		return nil, err
+	}
+	if len(pos) == 3 {
+		if c.remote, err = parseAddr(pos[2]); err != nil {
+			return nil, err
+		}
+	} else if !(c.mode == "pong" && c.sockperf) {
+		return nil, errors.New("zfudppingpong: REMOTE:PORT missing")
+	}
+	if c.sockperf && c.mode != "pong" {
+		return nil, errors.New("zfudppingpong: --sockperf is for pong")
+	}
+	if c.size < 0 || c.iter < 1 || c.warm < 0 || c.pct <= 0 || c.pct > 100 {
+		return nil, errors.New("zfudppingpong: -s ≥ 0, -i ≥ 1, -r ≥ 0, 0 < -p ≤ 100")
+	}
+	return c, nil
+}
+
+// parseAddr takes HOST:PORT with an IPv4 host (a name is resolved by the system resolver).
+func parseAddr(s string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap, nil
+	}
+	host, port, ok := strings.Cut(s, ":")
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("zfudppingpong: %q: want HOST:PORT", s)
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	for _, ip := range ips {
+		if ip4 := ip.To4(); ip4 != nil {
+			return netip.ParseAddrPort(ip4.String() + ":" + port)
+		}
+	}
+	return netip.AddrPort{}, fmt.Errorf("zfudppingpong: %s has no IPv4 address", host)
+}
+
+func run(args []string, stdout, stderr io.Writer, stop *atomic.Bool) int {
+	c, err := parse(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	c.stop = stop
+	if c.stop == nil {
+		c.stop = new(atomic.Bool)
+		sigc := make(chan os.Signal, 1)
+		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(sigc)
+		go func() {
+			if _, ok := <-sigc; ok {
+				c.stop.Store(true)
+			}
+		}()
+	}
+	if err := c.exec(stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "zfudppingpong:", err)
+		return 1
+	}
+	return 0
+}
+
+func (c *config) exec(stdout, stderr io.Writer) error {
+	a, err := zfapp.Attr(c.config)
+	if err != nil {
+		return err
+	}
+	if c.cpu == -2 {
+		c.cpu = int(a.IntOf(attr.CPU))
+		if c.cpu < 0 && runtime.NumCPU() > 1 {
+			c.cpu = 0
+			if c.mode == "pong" {
+				c.cpu = 1
+			}
+		}
+	}
+	app, err := zfapp.Open("zfudppingpong", a, c.cpu, c.wait)
+	if err != nil {
+		return err
+	}
+	st := app.Stack
+	rx, err := udp.NewReceiver(st, nil)
+	if err != nil {
+		app.Close()
+		return err
+	}
+	var tx *udp.Transmitter
+	closeAll := func() error { return app.Close(rx, tx) }
+	if _, err := rx.Bind(c.local, c.remoteFilter()); err != nil {
+		closeAll()
+		return err
+	}
+	if c.remote.IsValid() {
+		if tx, err = udp.NewTransmitter(st, c.local, c.remote, 0, nil); err != nil {
+			closeAll()
+			return err
+		}
+		if c.size > tx.MSS() {
+			closeAll()
+			return fmt.Errorf("-s %d: over the MSS (%d): a fragmented echo would be dropped", c.size, tx.MSS())
+		}
+	}
+	pl, err := zfapp.Place(c.cpu, true, 1, c.gc)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	defer pl.Restore()
+	l := &loop{c: c, st: st, rx: rx, tx: tx, msg: udp.NewMsg(4), pl: pl}
+	if c.mux {
+		l.mux = stack.NewMuxer(st)
+		if err := l.mux.Add(rx.Waitable(), stack.Event{Events: stack.EPOLLIN}); err != nil {
+			closeAll()
+			return err
+		}
+		l.evs = make([]stack.Event, 4)
+	}
+	if c.mode == "ping" {
+		err = l.ping(stdout, stderr)
+	} else {
+		err = l.pong(stderr)
+	}
+	pl.Finish()
+	if c.verbose {
+		pl.Report(stderr, c.mode)
+		uc := udp.StackCounters(st)
+		sc := st.Counters()
+		fmt.Fprintf(stderr, "diag %s udp rx=%d tx=%d tx_ring_full=%d tx_nobufs=%d drops=%v stack rx=%d tx=%d dropped=%d\n",
+			c.mode, uc.RxDatagrams, uc.TxDatagrams, uc.TxRingFull, uc.TxNoBufs, uc.Drops, sc.RxPackets, sc.TxPackets, sc.Dropped())
+	}
+	for _, t := range l.peers {
+		t.Close()
+	}
+	if cerr := closeAll(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return err
+}
+
+// remoteFilter is the receiver's remote filter: the peer, except for sockperf (any client).
+func (c *config) remoteFilter() netip.AddrPort {
+	if c.sockperf {
+		return netip.AddrPort{}
+	}
+	return c.remote
+}
+
+type loop struct {
+	c     *config
+	st    *stack.Stack
+	rx    *udp.Receiver
+	tx    *udp.Transmitter
+	msg   *udp.Msg
+	mux   *stack.Muxer
+	evs   []stack.Event
+	pl    *zfapp.Placement
+	peers map[netip.AddrPort]*udp.Transmitter // sockperf clients
+	sink  byte                                // -R: where touched bytes go
+}
+
+// poll runs the reactor until something user-visible happened (or, after a few thousand
+// empty turns, returns false so that the caller can check its clocks and flags).
+func (l *loop) poll() bool {
+	if l.mux != nil {
+		for i := 0; i < 4096; i++ {
+			if l.mux.Wait(l.evs, 0) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < 4096; i++ {
+		if l.st.Perform() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// send sends iov, running the reactor while the transmit ring is full.
+func (l *loop) send(tx *udp.Transmitter, iov [][]byte) error {
+	for {
+		_, err := tx.Send(iov, 0)
+		if err != syscall.EAGAIN {
+			return err
+		}
+		l.st.Perform()
+	}
+}
+
+func (l *loop) touch(iov [][]byte) {
+	var x byte
+	for _, b := range iov {
+		for _, v := range b {
+			x ^= v
+		}
+	}
+	l.sink ^= x
+}
+
+func (l *loop) ping(stdout, stderr io.Writer) error {
+	c, st, rx, msg := l.c, l.st, l.rx, l.msg
+	buf := make([]byte, c.size)
+	iov := [][]byte{buf}
+	withHdr := c.size >= hdrLen
+	rec := rtt.NewRecorder()
+	hkNs := c.hk.Nanoseconds()
+	var seq uint64
+	typ := byte(typePing)
+	var sentNs, lastHK int64
+	var sentTSC uint64
+	send := func() error {
+		seq++
+		if withHdr {
+			buf[0] = typ
+			binary.LittleEndian.PutUint64(buf[1:], seq)
+		}
+		sentTSC = dpdk.TSC()
+		sentNs = st.TSCToNs(sentTSC)
+		return l.send(l.tx, iov)
+	}
+	total := c.warm + c.iter
+	var done, lost int64
+	if err := send(); err != nil {
+		return err
+	}
+	firstDeadline := st.TSCToNs(dpdk.TSC()) + c.wait.Nanoseconds()
+	lastHK = sentNs
+	for done < total {
+		if !l.poll() {
+			now := st.Now()
+			if c.stop.Load() {
+				return errors.New("ping: interrupted")
+			}
+			if now-sentNs > int64(time.Second) {
+				if done == 0 && now > firstDeadline {
+					return fmt.Errorf("ping: no answer from %v within %v", c.remote, c.wait)
+				}
+				lost++
+				if err := send(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		rx.ZcRecv(msg)
+		if len(msg.Iov) == 0 {
+			continue
+		}
+		now := st.Now()
+		d := msg.Iov[0]
+		if withHdr && (len(d) < hdrLen || binary.LittleEndian.Uint64(d[1:]) != seq) {
+			rx.ZcRecvDone(msg) // a stale echo of a resent datagram
+			continue
+		}
+		if c.touch {
+			l.touch(msg.Iov)
+		}
+		rx.ZcRecvDone(msg)
+		switch typ {
+		case typePing:
+			if done >= c.warm {
+				rec.Record(now - sentNs)
+			}
+			done++
+			if done == c.warm {
+				l.pl.Start()
+			}
+			if withHdr && hkNs > 0 && now-lastHK > hkNs {
+				typ = typeHK
+			}
+		case typeHK:
+			runtime.Gosched()
+			lastHK = st.TSCToNs(dpdk.TSC())
+			typ = typeSync
+		case typeSync:
+			typ = typePing
+		}
+		if done < total {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if withHdr { // tell the pong; its echo is waited for briefly
+		typ = typeStop
+		if err := send(); err == nil {
+			deadline := sentNs + int64(100*time.Millisecond)
+			for st.Now() < deadline {
+				if l.poll() {
+					l.rx.ZcRecv(msg)
+					if len(msg.Iov) > 0 {
+						rx.ZcRecvDone(msg)
+						break
+					}
+				}
+			}
+		}
+	}
+	if c.verbose {
+		fmt.Fprintf(stderr, "diag ping lost=%d\n", lost)
+	}
+	c.writeSummary(stdout, rec)
+	return nil
+}
+
+// writeSummary prints TCPDirect's table and the closing rtt_ns line.
+func (c *config) writeSummary(w io.Writer, rec *rtt.Recorder) {
+	if !c.full {
+		rec.WriteTCPDirect(w, c.size, c.pct)
+	} else {
+		s := rec.Summary()
+		fmt.Fprintf(w, "mean round-trip time: %.3f usec\n", s.Mean/1000)
+		fmt.Fprintf(w, "%-6s %8s %8s %8s %8s %8s %8s %10s\n", "size", "mean", "min", "median", "max", "%ile", "stddev", "iter")
+		fmt.Fprintf(w, "%-6d %8d %8d %8d %8d %8d %8d %10d\n", c.size, int64(s.Mean), s.Min, s.P50, s.Max,
+			rec.Percentile(c.pct), s.Stddev, s.N)
+	}
+	fmt.Fprintln(w, rec.Summary().Line())
+}
+
+func (l *loop) pong(stderr io.Writer) error {
+	c, st, rx, msg := l.c, l.st, l.rx, l.msg
+	total := c.warm + c.iter
+	var echoed, pings int64
+	var lastNs int64
+	started := st.TSCToNs(dpdk.TSC())
+	for {
+		if !l.poll() {
+			now := st.Now()
+			if c.stop.Load() {
+				break
+			}
+			if echoed == 0 && c.wait > 0 && now-started > c.wait.Nanoseconds() && !c.sockperf {
+				return fmt.Errorf("pong: no ping within %v", c.wait)
+			}
+			if echoed > 0 && c.idle > 0 && now-lastNs > c.idle.Nanoseconds() {
+				break
+			}
+			continue
+		}
+		done := false
+		for {
+			rx.ZcRecv(msg)
+			if len(msg.Iov) == 0 {
+				break
+			}
+			if c.touch {
+				l.touch(msg.Iov)
+			}
+			var err error
+			if c.sockperf {
+				err = l.sockperfReply()
+			} else {
+				d := msg.Iov[0]
+				typ := byte(typePing)
+				if c.size >= hdrLen && len(d) >= hdrLen {
+					typ = d[0]
+				}
+				err = l.send(l.tx, msg.Iov)
+				switch typ {
+				case typePing:
+					pings++
+				case typeHK:
+					rx.ZcRecvDone(msg)
+					runtime.Gosched()
+				case typeStop:
+					done = true
+				}
+				if c.size < hdrLen && pings >= total {
+					done = true
+				}
+			}
+			rx.ZcRecvDone(msg)
+			if err != nil {
+				return err
+			}
+			echoed++
+		}
+		lastNs = st.Now()
+		if done {
+			break
+		}
+	}
+	fmt.Fprintf(stderr, "pong: echoed %d datagrams\n", echoed)
+	return nil
+}
+
+// sockperfReply answers a sockperf message that asks for a pong: the same bytes with the
+// client flag cleared (internal/sockperf), to whoever sent it.
+func (l *loop) sockperfReply() error {
+	if len(l.msg.Iov) != 1 || !sockperf.Reply(l.msg.Iov[0]) {
+		return nil
+	}
+	src := l.rx.Source(l.msg)
+	tx := l.tx
+	if tx == nil || tx.RemoteAddr() != src {
+		tx = l.peer(src)
+		if tx == nil {
+			return nil
+		}
+	}
+	return l.send(tx, l.msg.Iov)
+}
+
+// peer returns the transmitter to a sockperf client, making it on its first message.
+//
+//go:noinline
+func (l *loop) peer(src netip.AddrPort) *udp.Transmitter {
+	if t := l.peers[src]; t != nil {
+		return t
+	}
+	t, err := udp.NewTransmitter(l.st, l.c.local, src, 0, nil)
+	if err != nil {
+		return nil
+	}
+	if l.peers == nil {
+		l.peers = map[netip.AddrPort]*udp.Transmitter{}
+	}
+	l.peers[src] = t
+	return t
+}

@@ -1,0 +1,237 @@
+// Package zfapp is what zocket's example applications (zfudppingpong, zfsink) share: attributes
+// from an embedded configuration and ZF_ATTR, EAL start-up on the polling CPU, a stack whose
+// link is up, and the placement of the polling thread (CPU pinning, GOMAXPROCS, GC) with the
+// run's diagnostics.
+package zfapp
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zocket/zocket/configs"
+	"github.com/zocket/zocket/eal"
+	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/internal/ealargs"
+	"github.com/zocket/zocket/stack"
+)
+
+// Attr returns the attributes of a run: the defaults, then the configuration config (an
+// embedded name such as memif-server, or a file; "" for none), then ZF_ATTR, then extra
+// name=value pairs.
+func Attr(config string, extra ...string) (*stack.Attr, error) {
+	a := attr.NewDefault()
+	if config != "" {
+		if err := configs.Apply(a, config); err != nil {
+			return nil, err
+		}
+	}
+	if s, ok := os.LookupEnv("ZF_ATTR"); ok {
+		if err := a.ParseString(s); err != nil {
+			return nil, fmt.Errorf("ZF_ATTR: %w", err)
+		}
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := a.Set(k, v); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// App is a running application's stack and what must be undone at exit.
+type App struct {
+	Stack  *stack.Stack
+	CPU    int
+	prefix string
+	ownEAL bool // Open started EAL, so Close cleans it up
+}
+
+// Open starts EAL (unless running already) with its main lcore on cpu — the attribute eal_args
+// when it was set, else ealargs.For's choice — and opens the stack, waiting up to wait for the
+// port's link (a memif client waits for its server).
+func Open(name string, a *stack.Attr, cpu int, wait time.Duration) (*App, error) {
+	app := &App{CPU: cpu}
+	if !eal.Initialized() {
+		var args []string
+		if a.IsDefault(attr.EALArgs) {
+			args, app.prefix = ealargs.For(name, max(cpu, 0))
+		} else {
+			args = a.EALArgv()
+		}
+		if err := eal.Init(args); err != nil {
+			ealargs.Cleanup(app.prefix)
+			return nil, fmt.Errorf("EAL init %q: %w", args, err)
+		}
+		app.ownEAL = true
+	}
+	prepareSocket(a.StrOf(attr.Interface))
+	deadline := time.Now().Add(wait)
+	var err error
+	for {
+		if app.Stack, err = stack.New(a); err == nil {
+			break
+		}
+		if !strings.HasPrefix(a.StrOf(attr.Interface), "net_memif") || time.Now().After(deadline) {
+			app.Close()
+			return nil, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		l, err := app.Stack.Port().Link()
+		if err == nil && l.Up {
+			return app, nil
+		}
+		if time.Now().After(deadline) {
+			app.Close()
+			return nil, fmt.Errorf("interface %s: link still down after %v", a.StrOf(attr.Interface), wait)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Close closes zockets (nil entries skipped) and the stack, running the reactor a little so
+// that what they sent last (a multicast leave) goes out, then cleans EAL up if Open started it.
+func (app *App) Close(zockets ...interface{ Close() error }) error {
+	var err error
+	if app.Stack != nil {
+		var zs []interface{ Close() error }
+		for _, z := range zockets {
+			if z != nil && !isNilPtr(z) {
+				zs = append(zs, z)
+			}
+		}
+		err = stack.Shutdown(app.Stack, 200*time.Millisecond, zs...)
+		app.Stack = nil
+	}
+	if app.ownEAL {
+		_ = eal.Cleanup()
+		ealargs.Cleanup(app.prefix)
+		app.ownEAL = false
+	}
+	return err
+}
+
+// isNilPtr reports a typed nil pointer in an interface (a zocket never made).
+func isNilPtr(z any) bool {
+	v := reflect.ValueOf(z)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// prepareSocket creates the directory of a memif socket given as a file path.
+func prepareSocket(spec string) {
+	if !strings.HasPrefix(spec, "net_memif") {
+		return
+	}
+	for _, kv := range strings.Split(spec, ",")[1:] {
+		if k, v, _ := strings.Cut(kv, "="); k == "socket" && strings.HasPrefix(v, "/") {
+			_ = os.MkdirAll(filepath.Dir(v), 0o755)
+		}
+	}
+}
+
+// Placement is where the polling thread runs and what the run cost it.
+type Placement struct {
+	cpu       int
+	gcPercent int // previous GC percent; -2 when left alone
+	ms0, ms1  runtime.MemStats
+	ru0, ru1  unix.Rusage
+	t0, t1    time.Time
+}
+
+// Place pins the calling thread (and with process, every thread of the process: Go's runtime
+// threads, EAL's control threads) to cpu (-1: no pinning), sets GOMAXPROCS to gomaxprocs (0
+// leaves it) and, unless gc, turns the garbage collector off for the run. The counters start
+// from here; call Start again after a warm-up.
+func Place(cpu int, process bool, gomaxprocs int, gc bool) (*Placement, error) {
+	pl := &Placement{cpu: cpu, gcPercent: -2}
+	if gomaxprocs > 0 {
+		runtime.GOMAXPROCS(gomaxprocs)
+	}
+	if cpu >= 0 {
+		if err := eal.PinThread(cpu); err != nil {
+			return nil, err
+		}
+		if process {
+			if err := pinProcess(cpu); err != nil {
+				return nil, err
+			}
+		}
+	}
+	runtime.GC()
+	if !gc {
+		pl.gcPercent = debug.SetGCPercent(-1)
+	}
+	pl.Start()
+	return pl, nil
+}
+
+// pinProcess binds every thread of the process to cpu; threads made later inherit the mask.
+func pinProcess(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	for pass := 0; pass < 2; pass++ {
+		ents, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH {
+				return fmt.Errorf("sched_setaffinity(thread %d, cpu %d): %w", tid, cpu, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Start (re)starts the run's counters.
+func (pl *Placement) Start() {
+	runtime.ReadMemStats(&pl.ms0)
+	_ = unix.Getrusage(unix.RUSAGE_THREAD, &pl.ru0)
+	pl.t0 = time.Now()
+}
+
+// Finish stops the counters.
+func (pl *Placement) Finish() {
+	pl.t1 = time.Now()
+	_ = unix.Getrusage(unix.RUSAGE_THREAD, &pl.ru1)
+	runtime.ReadMemStats(&pl.ms1)
+}
+
+// Restore gives the garbage collector its setting back.
+func (pl *Placement) Restore() {
+	if pl.gcPercent != -2 {
+		debug.SetGCPercent(pl.gcPercent)
+	}
+}
+
+// Seconds is the measured run's length.
+func (pl *Placement) Seconds() float64 { return pl.t1.Sub(pl.t0).Seconds() }
+
+// Report prints the run's diagnostics: garbage collections (NumGC before and after), heap
+// allocations, context switches.
+func (pl *Placement) Report(w io.Writer, who string) {
+	gc := "off"
+	if pl.gcPercent == -2 {
+		gc = "on"
+	}
+	fmt.Fprintf(w, "diag %s cpu=%d gomaxprocs=%d gc=%s secs=%.3f num_gc_before=%d num_gc_after=%d mallocs=%d "+
+		"ctxsw_voluntary=%d ctxsw_involuntary=%d\n",
+		who, pl.cpu, runtime.GOMAXPROCS(0), gc, pl.Seconds(), pl.ms0.NumGC, pl.ms1.NumGC,
+		pl.ms1.Mallocs-pl.ms0.Mallocs, pl.ru1.Nvcsw-pl.ru0.Nvcsw, pl.ru1.Nivcsw-pl.ru0.Nivcsw)
+}
