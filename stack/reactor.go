@@ -15,6 +15,9 @@ func (s *Stack) Perform() int {
 	if s.wfd.armed {
 		s.disarm()
 	}
+	if s.obs.snap.req.Load() != s.obs.snap.done {
+		s.serveSnapshot() // a reader asked for a snapshot (snapshot.go)
+	}
 	for spin := s.spin; ; {
 		events, busy := s.turn()
 		if events > 0 {
@@ -41,6 +44,9 @@ func (s *Stack) turn() (events int, busy bool) {
 	}
 	if n > 0 {
 		s.ctr.BusyPolls++
+		if s.obs.capture != nil {
+			s.obs.capture.rx(s.rx[:n], tsc)
+		}
 		for _, m := range s.rx[:n] {
 			if s.input(m) {
 				events++
@@ -119,6 +125,9 @@ func (s *Stack) push(m *dpdk.Mbuf) {
 		}
 	}
 	s.ctr.TxBytes += uint64(m.PktLen())
+	if s.obs.capture != nil {
+		s.obs.capture.tx(m)
+	}
 	s.txq[s.ntx] = m
 	s.ntx++
 }
@@ -147,7 +156,12 @@ func (s *Stack) Transmit(ms []*dpdk.Mbuf) int {
 	for _, m := range ms {
 		bytes += uint64(m.PktLen())
 	}
-	sent := s.port.TxBurst(s.queue, ms)
+	var sent int
+	if s.obs.capture == nil {
+		sent = s.port.TxBurst(s.queue, ms)
+	} else {
+		sent = s.captureTransmit(ms)
+	}
 	for _, m := range ms[sent:] {
 		bytes -= uint64(m.PktLen())
 	}

@@ -59,6 +59,8 @@ type Stack struct {
 
 	// Counters are updated by the reactor; see Counters().
 	ctr Counters
+
+	obs observer // snapshots, logging, capture, control socket (control.go)
 }
 
 var stackSeq atomic.Uint32
@@ -119,6 +121,10 @@ func New(a *Attr) (*Stack, error) {
 	s.neigh.init(s)
 	s.initSelf()
 	if err := s.neigh.addStatic(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.initObs(); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -241,6 +247,7 @@ func (s *Stack) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.closeObs()
 	s.neigh.flush()
 	s.faults.flush()
 	s.wfd.close()
@@ -313,9 +320,9 @@ func (s *Stack) tscToNs(tsc uint64) int64 {
 	return int64(hi<<32 | lo>>32)
 }
 
-// Counters returns the stack's counters. From the polling goroutine the copy is exact; from
-// another goroutine each field is a plain read of an aligned word, which may be a moment old
-// (the metrics package documents the memory-ordering choice).
+// Counters returns the stack's counters, from the polling goroutine. Other goroutines must not
+// call it (the fields are plain, written without atomics): they take a Snapshot, whose
+// memory-ordering choice snapshot.go documents.
 func (s *Stack) Counters() Counters { return s.ctr }
 
 // ArmTimer arms t to call h at time when (ns on the stack's clock; at least one ns after the

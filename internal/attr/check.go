@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/zocket/zocket/internal/capture"
 )
 
 // Validity checks of the table: each returns why a value is refused
@@ -126,6 +128,13 @@ func parseNeighbours(s string) ([]Neighbour, string) {
 func checkText(s string) string {
 	if strings.ContainsAny(s, ";\n\r\x00") {
 		return "contains ';', a newline or NUL"
+	}
+	return ""
+}
+
+func checkCaptureFilter(s string) string {
+	if _, err := capture.ParseFilter(s); err != nil {
+		return err.Error()
 	}
 	return ""
 }

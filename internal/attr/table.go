@@ -61,6 +61,7 @@ const (
 	TCPRTOMinMs      // tcp_rto_min_ms
 	TCPRTOMaxMs      // tcp_rto_max_ms
 	ControlSocketDir // control_socket_dir
+	CaptureFilter    // capture_filter
 
 	numIDs // number of attributes
 )
@@ -445,7 +446,9 @@ var defs = [numIDs]def{
 		name: "capture", kind: kindString, defStr: "", defaultDoc: "none",
 		components: "zf_stack",
 		summary:    "Write every frame received and sent to this pcapng file; empty - off.",
-		detail:     "For debugging: capturing copies each frame and costs latency.",
+		detail: "For debugging: capturing copies each frame (tens of ns for small frames) " +
+			"into a ring a goroutine drains to the file; frames that find the ring full are " +
+			"counted, not captured. See also capture_filter.",
 	},
 	ARPStatic: {
 		name: "arp_static", kind: kindString, defStr: "", checkStr: checkNeighbours,
@@ -483,5 +486,14 @@ var defs = [numIDs]def{
 		components: "zf_stack",
 		summary:    "Directory of the per-stack control sockets zfstackdump talks to.",
 		detail:     "Empty: no control socket; zfstackdump does not see the stack.",
+	},
+	CaptureFilter: {
+		name: "capture_filter", kind: kindString, defStr: "", defaultDoc: "every frame",
+		checkStr:   checkCaptureFilter,
+		components: "zf_stack",
+		summary:    "Capture only the frames this filter selects (with capture): \"port 80 or port 443\".",
+		detail: "A subset of tcpdump's syntax: terms joined by \"or\", each \"port N\" (TCP or " +
+			"UDP, either direction), \"tcp port N\", \"udp port N\", or a protocol alone: tcp, " +
+			"udp, icmp, igmp, arp. Empty: every frame.",
 	},
 }

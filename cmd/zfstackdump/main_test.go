@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket/zocket/internal/ctl"
+	"github.com/zocket/zocket/internal/ealtest"
+	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/stack"
+)
+
+func TestMain(m *testing.M) { ealtest.Main(m, nil) }
+
+var tcpKind = &stack.DumpKind{
+	Type: "tcp", Title: "TCP",
+	States: []string{"", "ESTABLISHED"},
+	Fields: []stack.DumpField{
+		{Name: "snd_nxt", Group: "tx"}, {Name: "snd_una", Group: "tx"}, {Name: "cwnd", Group: "tx"},
+		{Name: "rcv_nxt", Group: "rx"}, {Name: "rcv_wnd", Group: "rx"},
+		{Name: "srtt_us", Group: "rtt"}, {Name: "nrtx", Group: "rtt"},
+	},
+}
+
+// sender is a transport with one connection whose snd_nxt advances on every Perform call,
+// standing in for zftcppingpong until tcp implements stack.Dumper.
+type sender struct{ sndNxt uint64 }
+
+func (s *sender) Deliver(p *stack.Packet) bool { p.Mbuf.Free(); return false }
+
+func (s *sender) Dump(d *stack.DumpBuilder) {
+	d.Counter(stack.TCPSegmentsSent, s.sndNxt)
+	r := d.Row(tcpKind)
+	r.State = 1
+	r.LocalIP, r.LocalPort = lab.StackIP, 5000
+	r.RemoteIP, r.RemotePort = lab.PeerIP, 40000
+	r.F[0], r.F[1], r.F[2], r.F[4] = s.sndNxt, s.sndNxt-1, 14600, 65535
+}
+
+// running starts a stack with a control socket in dir, polled by a goroutine that advances
+// its connection, until the test ends.
+func running(t *testing.T, dir, name string) *stack.Stack {
+	r := lab.NewRaw(t, "control_socket_dir", dir, "name", name)
+	tr := &sender{sndNxt: 1000}
+	r.S.SetTransport(253, tr)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				tr.sndNxt++
+				r.S.Perform()
+				time.Sleep(10 * time.Microsecond)
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	return r.S
+}
+
+func zfstackdump(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb, nil)
+	require.Equal(t, 0, code, "zfstackdump %v: %s", args, errb.String())
+	return out.String()
+}
+
+func TestList(t *testing.T) {
+	dir := t.TempDir()
+	a := running(t, dir, "alpha")
+	b := running(t, dir, "beta")
+	// A socket left by a process that is gone is removed.
+	stale := ctl.SocketPath(dir, "ghost", 1<<22+12345, 0)
+	ln, err := net.Listen("unix", stale)
+	require.NoError(t, err)
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+
+	out := zfstackdump(t, "-dir", dir, "list")
+	pid := os.Getpid()
+	assert.Equal(t, fmt.Sprintf("%-20s id=%-4d pid=%d\n%-20s id=%-4d pid=%d\n", "alpha", a.ID(), pid, "beta", b.ID(), pid), out)
+	assert.NoFileExists(t, stale)
+
+	assert.Equal(t, out, zfstackdump(t, "-dir", dir), "list is the default")
+	assert.Contains(t, zfstackdump(t, "-dir", dir, "list", "beta"), "beta")
+	assert.NotContains(t, zfstackdump(t, "-dir", dir, "list", strconv.Itoa(b.ID())), "alpha")
+
+	var infos []ctl.Info
+	require.NoError(t, json.Unmarshal([]byte(zfstackdump(t, "-dir", dir, "-json", "list")), &infos))
+	require.Len(t, infos, 2)
+	assert.Equal(t, "net_ring", infos[0].Driver)
+	assert.Equal(t, filepath.Join(dir, fmt.Sprintf("alpha.%d.%d.sock", pid, a.ID())), infos[0].Socket)
+}
+
+func TestDumpShowsChangingSndNxt(t *testing.T) {
+	dir := t.TempDir()
+	running(t, dir, "gw")
+	re := regexp.MustCompile(`(?m)^tx: snd_nxt=(\d+) snd_una=\d+ cwnd=14600$`)
+	var last uint64
+	for i := range 3 {
+		out := zfstackdump(t, "-dir", dir, "dump", "gw")
+		if i == 0 {
+			t.Logf("zfstackdump dump gw:\n%s", out)
+			for _, want := range []string{
+				"=====\nname=gw id=", "pool: pkt_bufs_n=2047 free=", "config: tcp_timewait_ticks=60000 tcp_finwait_ticks=60000",
+				"config: tcp_initial_cwnd=0 ms_per_tcp_tick=1", "alts: n_alts=0", "stats: ring_refill_nomem=0",
+				"port: rx_packets=0", "TCP gw:0 ESTABLISHED\nfilter: lcl=198.18.0.1:5000 rmt=198.18.0.9:40000\n",
+				"rx: rcv_nxt=0 rcv_wnd=65535\nrtt: srtt_us=0 nrtx=0\n",
+			} {
+				assert.Contains(t, out, want)
+			}
+			assert.NotContains(t, out, "STALE")
+		}
+		m := re.FindStringSubmatch(out)
+		require.NotNil(t, m, "no tx line in:\n%s", out)
+		v, _ := strconv.ParseUint(m[1], 10, 64)
+		assert.Greater(t, v, last, "snd_nxt advances")
+		last = v
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	var dumps []ctl.Dump
+	require.NoError(t, json.Unmarshal([]byte(zfstackdump(t, "-dir", dir, "-json", "dump")), &dumps))
+	require.Len(t, dumps, 1)
+	d := dumps[0]
+	assert.True(t, d.Fresh)
+	require.Len(t, d.Zockets, 1)
+	v, ok := d.Zockets[0].Fields.Get("snd_nxt")
+	assert.True(t, ok)
+	assert.Greater(t, v, last)
+	sent, _ := d.Transport.Get("tcp_segments_sent")
+	assert.NotZero(t, sent)
+}
+
+func TestDumpStaleStack(t *testing.T) {
+	dir := t.TempDir()
+	lab.NewRaw(t, "control_socket_dir", dir, "name", "idle") // never polled
+	out := zfstackdump(t, "-dir", dir, "-timeout", "20ms", "dump")
+	assert.Contains(t, out, "STALE")
+}
+
+func TestUnknownStack(t *testing.T) {
+	var out, errb bytes.Buffer
+	assert.Equal(t, 1, run([]string{"-dir", t.TempDir(), "dump", "nope"}, &out, &errb, nil))
+	assert.Contains(t, errb.String(), `no stack "nope"`)
+	assert.Equal(t, 2, run([]string{"frobnicate"}, &out, &errb, nil))
+}
+
+// TestMetricsExporter serves the stacks of the directory through their sockets and scrapes it.
+func TestMetricsExporter(t *testing.T) {
+	dir := t.TempDir()
+	running(t, dir, "gw")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	stop := make(chan struct{})
+	done := make(chan int)
+	var errb bytes.Buffer
+	go func() { done <- run([]string{"-dir", dir, "-metrics", addr}, io.Discard, &errb, stop) }()
+	var body string
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == 200
+	}, 5*time.Second, 10*time.Millisecond)
+	close(stop)
+	assert.Equal(t, 0, <-done, errb.String())
+	assert.Contains(t, body, `zocket_zockets{stack="gw",state="ESTABLISHED",type="tcp"} 1`)
+	assert.True(t, strings.Contains(body, `zocket_tcp_segments_sent_total{stack="gw"}`))
+}
