@@ -41,6 +41,7 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, nil)) }
 
 type config struct {
+	metrics            string // -metrics ADDR
 	quiet, mux, waitfd bool
 	local, remote      netip.AddrPort
 	config             string
@@ -64,6 +65,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("zfsink", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	metricsAddr := zfapp.MetricsFlag(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
 	fs.BoolVar(&c.quiet, "q", false, "quiet: do not trace calls and datagrams")
 	fs.BoolVar(&c.mux, "m", false, "wait with a muxer")
@@ -85,6 +87,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	c.metrics = *metricsAddr
 	if len(pos) < 1 || len(pos) > 2 {
 		fs.Usage()
 		return nil, errors.New("zfsink: expected LOCAL:PORT [REMOTE:PORT]")
@@ -162,6 +165,10 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 	c.trace(stdout, "zf_init()")
 	app, err := zfapp.Open("zfsink", a, c.cpu, 30*time.Second)
 	if err != nil {
+		return err
+	}
+	if err := app.ServeMetrics(c.metrics); err != nil {
+		app.Close()
 		return err
 	}
 	st := app.Stack

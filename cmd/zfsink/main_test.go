@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os/exec"
 	"strings"
 	"sync/atomic"
@@ -115,4 +118,37 @@ func TestWaitFDSink(t *testing.T) {
 	}
 	assert.Contains(t, o.String(), "zf_waitable_fd_get() = ")
 	assert.Contains(t, o.String(), "zfsink: dgrams=3 bytes=6 ")
+}
+
+// TestSinkServesMetrics scrapes a running zfsink over HTTP (-metrics on loopback) and finds the
+// datagrams it received in the stack's counters.
+func TestSinkServesMetrics(t *testing.T) {
+	k := lab.NewKernel(t, 58)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047;name=sink", k.Device(), k.StackIP))
+	var stop atomic.Bool
+	var o, e strings.Builder
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"-c", "-1", "-q", "-metrics", addr, k.StackIP + ":5000"}, &o, &e, &stop) }()
+	defer func() { stop.Store(true); <-done }()
+	time.Sleep(300 * time.Millisecond)
+	out, err := k.Command("sh", "-c", fmt.Sprintf(
+		"for i in 1 2 3 4; do printf x | socat -u - UDP4-SENDTO:%s:5000; done", k.StackIP)).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	var body string
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `zocket_stack_delivered_total{stack="sink"} 4`)
+	}, 10*time.Second, 100*time.Millisecond, "o=%s e=%s body=%s", o.String(), e.String(), body)
+	assert.Contains(t, body, `stack="sink"`)
+	assert.Contains(t, body, "zocket_reactor_")
 }

@@ -61,6 +61,7 @@ const (
 )
 
 type config struct {
+	metrics       string // -metrics ADDR
 	mode          string
 	local, remote netip.AddrPort
 	size          int
@@ -94,6 +95,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("zfudppingpong", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	metricsAddr := zfapp.MetricsFlag(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
 	fs.IntVar(&c.size, "s", 64, "payload `SIZE` in bytes")
 	fs.Int64Var(&c.iter, "i", 1_000_000, "measured `ITERATIONS`")
@@ -121,6 +123,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	c.metrics = *metricsAddr
 	if len(pos) < 2 || len(pos) > 3 {
 		fs.Usage()
 		return nil, errors.New("zfudppingpong: expected ping|pong LOCAL:PORT REMOTE:PORT")
@@ -214,6 +217,10 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 	}
 	app, err := zfapp.Open("zfudppingpong", a, c.cpu, c.wait)
 	if err != nil {
+		return err
+	}
+	if err := app.ServeMetrics(c.metrics); err != nil {
+		app.Close()
 		return err
 	}
 	st := app.Stack

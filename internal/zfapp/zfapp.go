@@ -5,6 +5,7 @@
 package zfapp
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/attr"
 	"github.com/zocket/zocket/internal/ealargs"
+	"github.com/zocket/zocket/metrics"
 	"github.com/zocket/zocket/stack"
 )
 
@@ -51,10 +53,26 @@ func Attr(config string, extra ...string) (*stack.Attr, error) {
 
 // App is a running application's stack and what must be undone at exit.
 type App struct {
-	Stack  *stack.Stack
-	CPU    int
-	prefix string
-	ownEAL bool // Open started EAL, so Close cleans it up
+	Stack       *stack.Stack
+	CPU         int
+	prefix      string
+	ownEAL      bool   // Open started EAL, so Close cleans it up
+	stopMetrics func() // the -metrics server, if any
+}
+
+// MetricsFlag registers the -metrics flag every command offers and returns its value.
+func MetricsFlag(fs *flag.FlagSet) *string {
+	return fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics")
+}
+
+// ServeMetrics serves the stack's metrics on addr at /metrics until Close; "" does nothing.
+func (app *App) ServeMetrics(addr string) error {
+	stop, err := metrics.Serve(addr, metrics.NewCollector(app.Stack))
+	if err != nil {
+		return fmt.Errorf("-metrics %s: %w", addr, err)
+	}
+	app.stopMetrics = stop
+	return nil
 }
 
 // Open starts EAL (unless running already) with its main lcore on cpu — the attribute eal_args
@@ -105,6 +123,10 @@ func Open(name string, a *stack.Attr, cpu int, wait time.Duration) (*App, error)
 // that what they sent last (a multicast leave) goes out, then cleans EAL up if Open started it.
 func (app *App) Close(zockets ...interface{ Close() error }) error {
 	var err error
+	if app.stopMetrics != nil {
+		app.stopMetrics()
+		app.stopMetrics = nil
+	}
 	if app.Stack != nil {
 		var zs []interface{ Close() error }
 		for _, z := range zockets {
