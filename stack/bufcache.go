@@ -64,10 +64,20 @@ func (c *BufCache) TakeBulk(ms []*dpdk.Mbuf) bool {
 	return true
 }
 
-// Put takes back a buffer. A buffer that is not plain (another reference, several segments,
-// another pool) is freed instead.
+// Put takes back a buffer. A single-segment buffer someone else still references (a frame the
+// driver has not transmitted yet, or one a net_ring peer holds) just loses our reference, as
+// rte_pktmbuf_free would, without a cgo call; one of several segments or of another pool is
+// freed.
 func (c *BufCache) Put(m *dpdk.Mbuf) {
-	if m.Refcnt() != 1 || m.NbSegs() != 1 || m.Pool() != c.pool {
+	if m.NbSegs() != 1 {
+		m.Free()
+		return
+	}
+	if m.Refcnt() > 1 {
+		m.RefcntAdd(-1)
+		return
+	}
+	if m.Pool() != c.pool {
 		m.Free()
 		return
 	}

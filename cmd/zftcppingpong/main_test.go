@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket/zocket/internal/ealtest"
+	"github.com/zocket/zocket/internal/lab"
+)
+
+func TestMain(m *testing.M) { ealtest.Main(m, nil) }
+
+// kernelPeer makes a namespace (subnet 198.19.n.0/24) and points ZF_ATTR at it.
+func kernelPeer(t *testing.T, n int) *lab.Kernel {
+	k := lab.NewKernel(t, n)
+	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047", k.Device(), k.StackIP))
+	prev := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	return k
+}
+
+func start(t *testing.T, cmd *exec.Cmd) *strings.Builder {
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &out
+}
+
+// TestPingAgainstLinuxEcho: a Linux TCP echo (socat … PIPE) answers zftcppingpong ping, polled
+// and with a muxer; the summary has TCPDirect's table and the rtt_ns line.
+func TestPingAgainstLinuxEcho(t *testing.T) {
+	for i, extra := range [][]string{nil, {"-m", "-f", "-w"}} {
+		t.Run(strings.Join(extra, " "), func(t *testing.T) {
+			k := kernelPeer(t, 71+i)
+			start(t, k.Command("socat", "-T", "30", "TCP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
+			var stdout, stderr strings.Builder
+			args := append([]string{"-c", "-1", "-v", "-s", "32", "-i", "300", "-r", "20", "-hk", "1ms"}, extra...)
+			args = append(args, "ping", k.KernelIP+":7000")
+			code := run(args, &stdout, &stderr, nil)
+			require.Zero(t, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+			out := stdout.String()
+			assert.Contains(t, out, "mean round-trip time:")
+			assert.Regexp(t, `(?m)^32 +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +300$`, out)
+			assert.Regexp(t, `(?m)^rtt_ns n=300 min=\d+ mean=\d+ p50=\d+ p99=\d+ p999=\d+ max=\d+$`, out)
+		})
+	}
+}
+
+// TestPongEchoesAStream: socat sends 4 MiB through pong and writes what comes back; the two
+// files are equal, and both ends close gracefully.
+func TestPongEchoesAStream(t *testing.T) {
+	k := kernelPeer(t, 73)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	data := make([]byte, 4<<20)
+	rand.Read(data)
+	require.NoError(t, os.WriteFile(src, data, 0o644))
+	var stop atomic.Bool
+	var stdout, stderr strings.Builder
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"-c", "-1", "-v", "pong", k.StackIP + ":7001"}, &stdout, &stderr, &stop) }()
+	time.Sleep(300 * time.Millisecond)
+	out, err := k.Command("timeout", "20", "socat", "-b", "65536", "-t", "10", "OPEN:"+src+"!!CREATE:"+dst, "TCP4:"+k.StackIP+":7001").CombinedOutput()
+	if err != nil {
+		stop.Store(true)
+		<-done
+	}
+	require.NoError(t, err, "%s\npong: %s", out, stderr.String())
+	select {
+	case code := <-done:
+		require.Zero(t, code, "%s", stderr.String())
+	case <-time.After(10 * time.Second):
+		stop.Store(true)
+		t.Fatalf("pong did not end: %s", stderr.String())
+	}
+	got, err := os.ReadFile(dst)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, got), "echoed stream differs (%d bytes back)", len(got))
+	assert.Contains(t, stderr.String(), fmt.Sprintf("pong: echoed %d bytes", len(data)))
+}
+
+// TestPongSpeaksSockperf: Linux's sockperf pp --tcp drives pong --sockperf.
+func TestPongSpeaksSockperf(t *testing.T) {
+	k := kernelPeer(t, 74)
+	var stop atomic.Bool
+	var stdout, stderr strings.Builder
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"-c", "-1", "pong", "--sockperf", k.StackIP + ":11111"}, &stdout, &stderr, &stop)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	out, err := k.Command("sockperf", "pp", "--tcp", "-i", k.StackIP, "-p", "11111", "-m", "64", "-t", "1").CombinedOutput()
+	stop.Store(true)
+	code := <-done
+	require.NoError(t, err, "%s", out)
+	require.Zero(t, code, "%s", stderr.String())
+	s := string(out)
+	assert.Regexp(t, `ReceivedMessages=[1-9]\d*`, s)
+	assert.Contains(t, s, "percentile 50.000")
+	assert.Contains(t, stderr.String(), "pong: echoed")
+}

@@ -1,0 +1,165 @@
+package tcp
+
+import (
+	"net/netip"
+	"syscall"
+
+	"github.com/zocket/zocket/stack"
+	"github.com/zocket/zocket/wire"
+)
+
+// Handle is a TCP zocket not yet connected (TCPDirect's zft_handle): bind it, then Connect
+// turns it into a Conn.
+type Handle struct {
+	s      *state
+	port   uint16
+	bound  bool
+	closed bool
+}
+
+// NewHandle allocates an active-open zocket on st (zft_alloc). a is accepted for zft_alloc's
+// signature: the TCP attributes are the stack's.
+//
+// Errors: ENOBUFS when max_tcp_endpoints zockets (handles and connections, those still closing
+// included) exist.
+func NewHandle(st *stack.Stack, a *stack.Attr) (*Handle, error) {
+	s := stateOf(st)
+	if s.nconns >= s.cfg.maxConns {
+		return nil, errorf(syscall.ENOBUFS, "new handle: max_tcp_endpoints=%d", s.cfg.maxConns)
+	}
+	s.nconns++
+	s.acquire()
+	return &Handle{s: s}, nil
+}
+
+// Bind binds the handle to a local address (zft_addr_bind): the stack's address or 0.0.0.0,
+// with a port, or port 0 for an ephemeral one.
+//
+// Errors: EINVAL when already bound or closed; EAFNOSUPPORT when laddr is not IPv4;
+// EADDRNOTAVAIL when laddr is not the stack's address (or no ephemeral port is free);
+// EADDRINUSE when the port is taken.
+func (h *Handle) Bind(laddr netip.AddrPort) error {
+	if h.closed || h.bound {
+		return errorf(syscall.EINVAL, "bind %v: already bound", laddr)
+	}
+	s := h.s
+	ip, ok := ip4(laddr.Addr())
+	if !ok {
+		return errorf(syscall.EAFNOSUPPORT, "bind %v", laddr)
+	}
+	if ip != ([4]byte{}) && ip != s.ip {
+		return errorf(syscall.EADDRNOTAVAIL, "bind %v: not the stack's address %v", laddr, s.st.LocalAddr())
+	}
+	port := laddr.Port()
+	if port == 0 {
+		p, err := s.ephemeralPort()
+		if err != nil {
+			return errorf(err.(syscall.Errno), "bind %v: no ephemeral port", laddr)
+		}
+		port = p
+	} else if err := s.reservePort(port); err != nil {
+		return errorf(err.(syscall.Errno), "bind %v", laddr)
+	}
+	h.port, h.bound = port, true
+	return nil
+}
+
+// LocalAddr returns the bound address (zft_handle_getname); the port is 0 before Bind.
+func (h *Handle) LocalAddr() netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4(h.s.ip), h.port)
+}
+
+// Connect starts connecting to raddr and returns the connection (zft_connect); the handle is
+// consumed and must not be used again. It does not block: the SYN leaves (after ARP, if the
+// next hop is not known yet) and Perform completes the handshake. Until then reads fail with
+// ENOTCONN; a failure shows later in reads, ZcRecvDone and Err: ECONNREFUSED, ETIMEDOUT
+// (tcp_syn_retries SYNs unanswered), EHOSTUNREACH (no ARP reply). An unbound handle gets an
+// ephemeral port.
+//
+// Errors: EINVAL when the handle is closed, or raddr has port 0 or is not a unicast address;
+// EAFNOSUPPORT when raddr is not IPv4; EHOSTUNREACH when no route leads to raddr (off-subnet
+// without a gateway); EADDRNOTAVAIL when no ephemeral port is free; EADDRINUSE when the
+// connection (both addresses and ports) exists already.
+func (h *Handle) Connect(raddr netip.AddrPort) (*Conn, error) {
+	if h.closed {
+		return nil, errorf(syscall.EINVAL, "connect %v: handle closed", raddr)
+	}
+	s := h.s
+	rip, ok := ip4(raddr.Addr())
+	if !ok {
+		return nil, errorf(syscall.EAFNOSUPPORT, "connect %v", raddr)
+	}
+	if raddr.Port() == 0 || rip == ([4]byte{}) || wire.IsBroadcast4(rip) || wire.IsMulticast4(rip) || rip == s.ip {
+		return nil, errorf(syscall.EINVAL, "connect %v: not a unicast peer", raddr)
+	}
+	nh, err := s.st.NextHop(rip)
+	if err != nil {
+		return nil, errorf(syscall.EHOSTUNREACH, "connect %v", raddr)
+	}
+	if !h.bound {
+		p, err := s.ephemeralPort()
+		if err != nil {
+			return nil, errorf(err.(syscall.Errno), "connect %v: no ephemeral port", raddr)
+		}
+		h.port, h.bound = p, true
+	}
+	if s.conns[connKey(rip, raddr.Port(), h.port)] != nil {
+		return nil, errorf(syscall.EADDRINUSE, "connect %v from port %d", raddr, h.port)
+	}
+	h.closed = true
+	c := newConn(s, rip, raddr.Port(), h.port, nh)
+	c.ownPort = true
+	c.iss = s.isn(rip, c.rport, c.lport)
+	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss.Add(1), c.iss.Add(1)
+	c.mss = 536
+	c.setState(StateSynSent)
+	s.insert(c)
+	c.sendCtl(c.iss, wire.TCPFlagSyn)
+	c.armRTO()
+	return c, nil
+}
+
+// Close releases a handle that was not connected (zft_handle_free). It is idempotent and
+// returns nil.
+func (h *Handle) Close() error {
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	s := h.s
+	if h.bound {
+		s.releasePort(h.port)
+	}
+	s.nconns--
+	s.release()
+	return nil
+}
+
+// newConn makes a connection's state for the given peer: template, receive queue sized from
+// the pool, initial RTO.
+func newConn(s *state, rip [4]byte, rport, lport uint16, nexthop [4]byte) *Conn {
+	c := &Conn{s: s, rip: rip, rport: rport, lport: lport, nexthop: nexthop}
+	c.key = connKey(rip, rport, lport)
+	c.w.Init(s.st)
+	s.all[c] = struct{}{}
+	c.rcvMSS = s.st.MTU() - 40
+	c.slots = rcvSlots(s)
+	c.maxBufs = 2 * c.slots
+	n := 1
+	for n < c.maxBufs {
+		n <<= 1
+	}
+	c.rq = make([]rxEnt, n)
+	c.rqMask = uint32(n - 1)
+	c.rto = initialRTO
+	c.buildTemplate()
+	return c
+}
+
+// rcvSlots is how many receive buffers one connection may hold: its share of the pool when
+// every endpoint is busy, kept within 8..64 (64 buffers of a 1460-byte MSS pass the 64 KiB
+// window an unscaled connection can use).
+func rcvSlots(s *state) int {
+	n := s.st.Pool().Size() / (2 * max(s.cfg.maxConns, 1))
+	return min(max(n, 8), 64)
+}

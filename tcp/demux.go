@@ -1,0 +1,487 @@
+package tcp
+
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"syscall"
+
+	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/stack"
+	"github.com/zocket/zocket/wire"
+)
+
+// DropReason says why a received TCP segment was dropped.
+type DropReason uint8
+
+// Drop reasons, counted per stack in Counters.Drops.
+const (
+	DropMalformed    DropReason = iota // header shorter than 20 bytes, bad data offset or options
+	DropChecksum                       // checksum does not verify
+	DropFlags                          // SYN+FIN, SYN+RST or no flag at all
+	DropNoEndpoint                     // no connection or listener (answered with a RST unless a RST)
+	DropBacklog                        // SYN to a listener whose SYN backlog or endpoint table is full
+	DropUnacceptable                   // outside the receive window (answered with an ACK)
+	DropOld                            // ACK too old or for data not sent (RFC 5961 §5)
+	DropNoSpace                        // no receive slot free: the peer overran the window in buffers
+	DropOOOFull                        // out-of-order queue full
+	DropMultiSeg                       // chained (multi-segment) receive buffer
+	NumDropReasons
+)
+
+var dropNames = [NumDropReasons]string{
+	"tcp_malformed", "tcp_checksum", "tcp_flags", "tcp_no_endpoint", "tcp_backlog",
+	"tcp_unacceptable", "tcp_old_ack", "tcp_no_space", "tcp_ooo_full", "tcp_multiseg",
+}
+
+// Name is the reason's label, e.g. "tcp_checksum".
+func (r DropReason) Name() string {
+	if r < NumDropReasons {
+		return dropNames[r]
+	}
+	return "unknown"
+}
+
+// Counters are a stack's TCP counters.
+type Counters struct {
+	RxSegments    uint64 // segments taken by the TCP demultiplexer
+	TxSegments    uint64 // segments handed to the port (data, control and retransmissions)
+	RxBytes       uint64 // in-order payload bytes queued for the application
+	TxBytes       uint64 // payload bytes sent for the first time
+	Retransmits   uint64 // segments sent again (RTO, fast retransmit, SYN, SYN-ACK)
+	ActiveOpens   uint64 // connections established by Connect
+	PassiveOpens  uint64 // connections established through a listener
+	Resets        uint64 // RSTs sent
+	ResetsRcvd    uint64 // RSTs that aborted a connection
+	ChallengeACKs uint64 // RFC 5961 challenge ACKs sent
+	OOOQueued     uint64 // segments kept in an out-of-order queue
+	TxNoBufs      uint64 // control segments not sent for want of a buffer
+	Drops         [NumDropReasons]uint64
+}
+
+// StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).
+func StackCounters(st *stack.Stack) Counters {
+	if s, ok := st.Transport(wire.ProtoTCP).(*state); ok {
+		return s.ctr
+	}
+	return Counters{}
+}
+
+// config is the stack-wide TCP configuration read from the stack's attributes.
+type config struct {
+	delayedAck     bool
+	finwait        int64 // ns; 0 disabled
+	timewait       int64 // ns
+	initialCwnd    int   // bytes; 0: 10 * MSS
+	retries        int
+	synRetries     int
+	synackRetries  int
+	rtoMin, rtoMax int64 // ns
+	maxConns       int
+	maxListen      int
+	synBacklog     int
+	waitTimeWait   bool
+}
+
+// state is a stack's TCP: the demultiplexer (4-tuple table, then listeners), endpoint counts,
+// ports, the ISN key, the buffer cache and the counters. It is the stack.Transport installed for
+// protocol 6.
+type state struct {
+	st  *stack.Stack
+	ip  [4]byte
+	cfg config
+
+	conns     map[uint64]*Conn   // by remote IP, remote port, local port
+	last      *Conn              // the last connection found: one compare in a one-flow loop
+	all       map[*Conn]struct{} // every connection not yet freed (teardown, diagnostics)
+	listeners map[uint16]*Listener
+	ports     *stack.PortSet
+	portRefs  map[uint16]int
+
+	nconns  int // handles + connections, half-open and orphaned ones included
+	nlisten int
+
+	isnKey  [2]uint64
+	isnHook func() wire.Seq // tests: fixed initial sequence numbers
+
+	cache *stack.BufCache
+	txv   []*dpdk.Mbuf // C memory: segments of one transmit burst
+	freev []*dpdk.Mbuf // C memory: buffers of one bulk free
+
+	challengeSec   int64 // second of the current challenge-ACK budget
+	challengeCount int
+
+	ctr Counters
+}
+
+// txBurst is how many segments one transmit burst carries at most.
+const txBurst = 64
+
+// challengeLimit is how many RFC 5961 challenge ACKs a stack sends per second (Linux's
+// tcp_challenge_ack_limit is 1000 per second per namespace; a few hundred suffice here).
+const challengeLimit = 100
+
+// stateOf returns st's TCP state, installing it the first time.
+func stateOf(st *stack.Stack) *state {
+	if s, ok := st.Transport(wire.ProtoTCP).(*state); ok {
+		return s
+	}
+	a := st.Attr()
+	s := &state{
+		st:        st,
+		ip:        st.LocalIP4(),
+		conns:     make(map[uint64]*Conn),
+		all:       make(map[*Conn]struct{}),
+		listeners: make(map[uint16]*Listener),
+		ports:     stack.NewPortSet(rand.Uint64()),
+		portRefs:  make(map[uint16]int),
+		cfg: config{
+			delayedAck:    a.IntOf(attr.TCPDelayedAck) != 0,
+			finwait:       a.IntOf(attr.TCPFinwaitMs) * 1e6,
+			timewait:      a.IntOf(attr.TCPTimewaitMs) * 1e6,
+			initialCwnd:   int(a.IntOf(attr.TCPInitialCwnd)),
+			retries:       int(a.IntOf(attr.TCPRetries)),
+			synRetries:    int(a.IntOf(attr.TCPSynRetries)),
+			synackRetries: int(a.IntOf(attr.TCPSynackRetries)),
+			rtoMin:        a.IntOf(attr.TCPRTOMinMs) * 1e6,
+			rtoMax:        a.IntOf(attr.TCPRTOMaxMs) * 1e6,
+			maxConns:      int(a.IntOf(attr.MaxTCPEndpoints)),
+			maxListen:     int(a.IntOf(attr.MaxTCPListenEndpoints)),
+			synBacklog:    int(a.IntOf(attr.MaxTCPSynBacklog)),
+			waitTimeWait:  a.IntOf(attr.TCPWaitForTimeWait) != 0,
+		},
+	}
+	if s.cfg.rtoMax < s.cfg.rtoMin {
+		s.cfg.rtoMax = s.cfg.rtoMin
+	}
+	var k [16]byte
+	_, _ = crand.Read(k[:])
+	s.isnKey = [2]uint64{binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:])}
+	st.SetTransport(wire.ProtoTCP, s)
+	return s
+}
+
+// acquire is called when an endpoint is made; the first one allocates the arrays and cache.
+func (s *state) acquire() {
+	if s.cache == nil {
+		s.cache = stack.NewBufCache(s.st, 128)
+		s.txv = dpdk.NewMbufArray(txBurst)
+		s.freev = dpdk.NewMbufArray(txBurst)
+	}
+}
+
+// release gives the cache back when the last endpoint is gone, so that the stack can close
+// with its pool whole.
+func (s *state) release() {
+	if s.nconns > 0 || s.nlisten > 0 || s.cache == nil {
+		return
+	}
+	s.cache.Close()
+	dpdk.FreeMbufArray(s.txv)
+	dpdk.FreeMbufArray(s.freev)
+	s.cache, s.txv, s.freev = nil, nil, nil
+}
+
+// recycle gives a buffer back to the cache (or frees it when no endpoint is left).
+func (s *state) recycle(m *dpdk.Mbuf) {
+	if s.cache == nil {
+		m.Free()
+		return
+	}
+	s.cache.Put(m)
+}
+
+// reservePort takes a local port for a listener, a bound handle or an ephemeral connect.
+func (s *state) reservePort(port uint16) error {
+	if err := s.ports.Reserve(port); err != nil {
+		return err
+	}
+	s.portRefs[port] = 1
+	return nil
+}
+
+func (s *state) ephemeralPort() (uint16, error) {
+	p, err := s.ports.Ephemeral()
+	if err != nil {
+		return 0, err
+	}
+	s.portRefs[p] = 1
+	return p, nil
+}
+
+func (s *state) releasePort(port uint16) {
+	if n := s.portRefs[port]; n > 1 {
+		s.portRefs[port] = n - 1
+		return
+	}
+	delete(s.portRefs, port)
+	s.ports.Release(port)
+}
+
+// connKey packs a connection's remote address, remote port and local port (the local address
+// is always the stack's).
+func connKey(rip [4]byte, rport, lport uint16) uint64 {
+	return uint64(binary.BigEndian.Uint32(rip[:]))<<32 | uint64(rport)<<16 | uint64(lport)
+}
+
+func (s *state) lookup(k uint64) *Conn {
+	if c := s.last; c != nil && c.key == k {
+		return c
+	}
+	c := s.conns[k]
+	if c != nil {
+		s.last = c
+	}
+	return c
+}
+
+func (s *state) insert(c *Conn) {
+	s.conns[c.key] = c
+	c.inTable = true
+}
+
+func (s *state) remove(c *Conn) {
+	if !c.inTable {
+		return
+	}
+	c.inTable = false
+	delete(s.conns, c.key)
+	if s.last == c {
+		s.last = nil
+	}
+}
+
+// segment is a received TCP segment, viewed in its buffer.
+type segment struct {
+	m     *dpdk.Mbuf
+	seq   wire.Seq
+	ack   wire.Seq
+	flags wire.TCPFlags
+	wnd   uint32
+	off   int // payload offset in m.Data()
+	plen  int // payload length
+	tcp   wire.TCP
+}
+
+// seglen is the sequence space the segment occupies (payload, SYN, FIN).
+func (g *segment) seglen() uint32 {
+	n := uint32(g.plen)
+	if g.flags&wire.TCPFlagSyn != 0 {
+		n++
+	}
+	if g.flags&wire.TCPFlagFin != 0 {
+		n++
+	}
+	return n
+}
+
+// Deliver is the stack's entry point for a received TCP segment (stack.Transport).
+func (s *state) Deliver(p *stack.Packet) bool {
+	s.ctr.RxSegments++
+	m := p.Mbuf
+	if wire.CheckTCP(p.L4) != nil {
+		return s.drop(m, DropMalformed)
+	}
+	t := wire.TCP(p.L4)
+	if !p.L4ChecksumOK && !t.ChecksumValid(p.Src, p.Dst) {
+		return s.drop(m, DropChecksum)
+	}
+	if m.NbSegs() != 1 {
+		return s.drop(m, DropMultiSeg)
+	}
+	fl := t.Flags()
+	if fl&(wire.TCPFlagSyn|wire.TCPFlagFin|wire.TCPFlagRst|wire.TCPFlagAck) == 0 ||
+		fl&wire.TCPFlagSyn != 0 && fl&(wire.TCPFlagFin|wire.TCPFlagRst) != 0 {
+		return s.drop(m, DropFlags)
+	}
+	if p.Dst != s.ip {
+		return s.drop(m, DropNoEndpoint) // broadcast or multicast: TCP is unicast
+	}
+	data := m.Data()
+	hl := t.DataOffset()
+	g := segment{
+		m: m, seq: t.Seq(), ack: t.Ack(), flags: fl, wnd: uint32(t.Window()),
+		off: len(data) - len(p.IP) + p.IP.HeaderLength() + hl, plen: len(t) - hl, tcp: t,
+	}
+	k := connKey(p.Src, t.SrcPort(), t.DstPort())
+	if c := s.lookup(k); c != nil {
+		return c.input(&g)
+	}
+	if l := s.listeners[t.DstPort()]; l != nil {
+		return l.input(&g, p.Src)
+	}
+	s.ctr.Drops[DropNoEndpoint]++
+	s.resetFor(&g, p.Src)
+	s.recycle(m)
+	return false
+}
+
+func (s *state) drop(m *dpdk.Mbuf, r DropReason) bool {
+	s.ctr.Drops[r]++
+	s.recycle(m)
+	return false
+}
+
+// resetFor answers a segment that reached no connection (RFC 9293 §3.10.7.1): a RST is never
+// answered; a segment with ACK gets <SEQ=SEG.ACK><CTL=RST>; any other gets
+// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+func (s *state) resetFor(g *segment, rip [4]byte) {
+	if g.flags&wire.TCPFlagRst != 0 {
+		return
+	}
+	if g.flags&wire.TCPFlagAck != 0 {
+		s.sendReset(rip, g.tcp.SrcPort(), g.tcp.DstPort(), g.ack, 0, wire.TCPFlagRst)
+		return
+	}
+	s.sendReset(rip, g.tcp.SrcPort(), g.tcp.DstPort(), 0, g.seq.Add(g.seglen()), wire.TCPFlagRst|wire.TCPFlagAck)
+}
+
+// sendReset sends a RST that belongs to no connection.
+func (s *state) sendReset(rip [4]byte, rport, lport uint16, seq, ack wire.Seq, fl wire.TCPFlags) {
+	m := s.takeBuf()
+	if m == nil {
+		s.ctr.TxNoBufs++
+		return
+	}
+	l2 := s.st.EthernetHeaderSize()
+	b := m.Append(l2 + 40)
+	s.st.EncodeEthernet(b, [6]byte{}, wire.EtherTypeIPv4)
+	ipf := wire.IPv4Fields{TotalLength: 40, DF: true, TTL: 64, Protocol: wire.ProtoTCP, Src: s.ip, Dst: rip}
+	ipf.Encode(b[l2:])
+	tf := wire.TCPFields{SrcPort: lport, DstPort: rport, Seq: seq, Ack: ack, Flags: fl}
+	tf.Encode(b[l2+20:])
+	t := wire.TCP(b[l2+20:])
+	t.SetChecksum(t.ComputeChecksum(s.ip, rip))
+	padFrame(m)
+	s.ctr.Resets++
+	s.ctr.TxSegments++
+	s.output(m, rip)
+}
+
+// output queues a control frame for the end of the reactor turn (ARP resolution included).
+func (s *state) output(m *dpdk.Mbuf, rip [4]byte) {
+	nh, err := s.st.NextHop(rip)
+	if err != nil {
+		m.Free()
+		return
+	}
+	s.st.Output(m, nh)
+}
+
+// takeBuf returns an empty buffer from the cache, or from the pool when no endpoint holds the
+// cache (a RST for a closed port on a stack with no TCP zocket left).
+func (s *state) takeBuf() *dpdk.Mbuf {
+	if s.cache != nil {
+		return s.cache.Take()
+	}
+	return s.st.Pool().Alloc()
+}
+
+// padFrame pads a frame to the 60-byte Ethernet minimum (the padding is not part of the IP
+// packet).
+func padFrame(m *dpdk.Mbuf) {
+	if n := m.DataLen(); n < 60 {
+		clear(m.Append(60 - n))
+	}
+}
+
+// challengeOK consumes one unit of the stack's challenge-ACK budget (RFC 5961 §7).
+func (s *state) challengeOK() bool {
+	sec := s.st.Now() / 1e9
+	if sec != s.challengeSec {
+		s.challengeSec, s.challengeCount = sec, 0
+	}
+	if s.challengeCount >= challengeLimit {
+		return false
+	}
+	s.challengeCount++
+	s.ctr.ChallengeACKs++
+	return true
+}
+
+// ICMPError handles ICMP errors quoting our segments: destination unreachable aborts a
+// connection still in SYN-SENT (EHOSTUNREACH; ECONNREFUSED for port unreachable), checked
+// against the quoted sequence number (RFC 5927 §4.1). Other errors are soft and ignored.
+func (s *state) ICMPError(typ, code uint8, quoted wire.IPv4, mtu uint16) {
+	if typ != wire.ICMPDestUnreachable {
+		return
+	}
+	q := quoted.Payload()
+	if len(q) < 8 {
+		return
+	}
+	t := wire.TCP(q)
+	c := s.lookup(connKey(quoted.Dst(), t.DstPort(), t.SrcPort()))
+	if c == nil || c.state != StateSynSent || t.Seq() != c.iss {
+		return
+	}
+	if code == wire.ICMPPortUnreachable {
+		c.abort(syscall.ECONNREFUSED)
+	} else if code != wire.ICMPFragmentationNeeded {
+		c.abort(syscall.EHOSTUNREACH)
+	}
+}
+
+// isn returns an initial sequence number (RFC 6528): a 4 µs clock plus a keyed hash of the
+// connection's addresses and ports, so that an off-path attacker cannot predict it.
+func (s *state) isn(rip [4]byte, rport, lport uint16) wire.Seq {
+	if s.isnHook != nil {
+		return s.isnHook()
+	}
+	h := sipHash(s.isnKey, uint64(binary.BigEndian.Uint32(s.ip[:]))<<32|uint64(binary.BigEndian.Uint32(rip[:])),
+		uint64(lport)<<16|uint64(rport))
+	return wire.Seq(uint32(h) + uint32(s.st.Now()/4000))
+}
+
+// sipHash is SipHash-2-4 of two 64-bit words under key k.
+func sipHash(k [2]uint64, m0, m1 uint64) uint64 {
+	v0 := k[0] ^ 0x736f6d6570736575
+	v1 := k[1] ^ 0x646f72616e646f6d
+	v2 := k[0] ^ 0x6c7967656e657261
+	v3 := k[1] ^ 0x7465646279746573
+	round := func() {
+		v0 += v1
+		v1 = v1<<13 | v1>>51
+		v1 ^= v0
+		v0 = v0<<32 | v0>>32
+		v2 += v3
+		v3 = v3<<16 | v3>>48
+		v3 ^= v2
+		v0 += v3
+		v3 = v3<<21 | v3>>43
+		v3 ^= v0
+		v2 += v1
+		v1 = v1<<17 | v1>>47
+		v1 ^= v2
+		v2 = v2<<32 | v2>>32
+	}
+	for _, m := range [3]uint64{m0, m1, 16 << 56} {
+		v3 ^= m
+		round()
+		round()
+		v0 ^= m
+	}
+	v2 ^= 0xff
+	round()
+	round()
+	round()
+	round()
+	return v0 ^ v1 ^ v2 ^ v3
+}
+
+// ip4 checks that a is an IPv4 address (IPv4-mapped IPv6 accepted) and returns its bytes.
+func ip4(a netip.Addr) ([4]byte, bool) {
+	a = a.Unmap()
+	if !a.Is4() {
+		return [4]byte{}, false
+	}
+	return a.As4(), true
+}
+
+// errorf wraps an errno with the call and address that failed (set-up paths only).
+func errorf(errno syscall.Errno, format string, args ...any) error {
+	return fmt.Errorf("tcp: "+format+": %w", append(args, errno)...)
+}

@@ -1,0 +1,114 @@
+// Package tcp is zocket's TCP: listening zockets (Listener, TCPDirect's zftl), handles for
+// active opens (Handle, zft_handle) and connections (Conn, zft), with the behaviour of zf_tcp.h
+// (TCPDirect user guide §3.2.1, §5.8, §5.9, §11.10) over a DPDK stack.
+//
+// # Model
+//
+// As in TCPDirect, a listener and a connection are different types; a Handle becomes a Conn by
+// Connect, and a Listener hands out Conns by Accept. Everything belongs to the stack's polling
+// goroutine: no locks, no goroutines, no timers of Go's. The first zocket made on a stack
+// installs this package's demultiplexer in the stack's transport slot for protocol 6
+// (stack.SetTransport); the per-stack state is found there again (stack.Transport), so no map
+// keyed by stack exists. A stack has one local address, so a connection is identified by the
+// remote address and port and the local port, packed in a uint64: the lookup is one compare
+// against the last connection found, then a map keyed by value (no allocation). Segments that
+// match no connection go to the listener of their port, then get a RST (below).
+//
+// # Files
+//
+// demux.go (per-stack state, Deliver, RSTs for closed ports, ISN, counters), listen.go
+// (passive open), connect.go (Handle, active open, the connection's set-up), rcv.go (segment
+// arrival: acceptability, RST/SYN/ACK rules, reassembly, FIN; ZcRecv, ZcRecvDone, Recv),
+// snd.go (template, send queue, Send, transmission, retransmission helpers), timers.go
+// (retransmission, delayed ACK, FIN-WAIT-2, TIME-WAIT on the stack's wheel), conn.go (Conn,
+// State, Err, Close, ShutdownTx), ready.go (muxer readiness, quiescence).
+//
+// # Design choices
+//
+//   - Initial sequence numbers follow RFC 6528: SipHash-2-4, keyed with 128 random bits per
+//     stack, over the 4-tuple, plus a 4 µs clock. Tests fix them through an unexported hook.
+//   - The only option sent is MSS (as TCPDirect), on SYN and SYN-ACK: the link MTU less 40.
+//     Received options other than MSS (window scale, timestamps, SACK-permitted, unknown
+//     kinds) are ignored, on the SYN and afterwards; a malformed option list drops the
+//     segment (wire.CheckTCP). Without window scaling a window is at most 65535 bytes.
+//   - Send MSS: the peer's MSS option, 536 without one (RFC 9293 §3.7.1), an MSS of 0 taken as
+//     missing, at most our MTU less 40, at least 48 (Linux's floor). No segment exceeds it.
+//   - Receive window from pool space: each connection may hold slots = pool size / (2 ×
+//     max_tcp_endpoints) buffers, kept within 8..64; the window advertised is the free slots
+//     times our MSS, at most 65535, and its right edge never moves back (RFC 9293 §3.8.6).
+//     Small segments are copied onto the tail of the previous buffer when it has room, and up
+//     to twice the slots may be held, so that a peer sending small segments does not run the
+//     buffers out before the window; in-order data takes precedence over out-of-order data
+//     (the last out-of-order buffer is reneged on when needed).
+//   - Out-of-order segments are kept, trimmed against each other, in a sorted queue of at most
+//     16 entries (sharing the slots, one slot always left for in-order data) and merged when
+//     the hole fills; a FIN beyond a hole is remembered and taken in order.
+//   - Delayed ACK (tcp_delayed_ack): an ACK goes at once for out-of-order data, a filled hole,
+//     a FIN, a segment outside the window or trimmed, and for every second segment; otherwise
+//     within 40 ms (Linux's TCP_DELACK_MIN), or earlier with any data sent (which carries the
+//     ACK). A window update goes when reading opens the window by min(MSS, half the largest
+//     window) while the peer's view of it is under half the largest (SWS avoidance).
+//   - Send path: Send copies the payload into buffers that carry the whole frame (the
+//     connection's prebuilt Ethernet + IPv4 + TCP header template, then the data) and keep a
+//     reference for retransmission: before a burst each frame's refcnt is raised, so the
+//     driver's free after transmission leaves ours; an ACK frees (or recycles) it. Sequence,
+//     acknowledgment, window, IP identification and checksums are patched per transmission;
+//     the payload's partial checksum is computed once when it is copied. Checksums are
+//     computed in software unless the port offloads them (stack.TxChecksumOffload). A frame
+//     the driver still holds is copied before it is patched again. Buffers come from a
+//     per-stack cache (stack.BufCache) refilled in bulk and fed by released receive buffers and
+//     acknowledged segments, so a Send is one cgo call (the burst).
+//   - The send queue holds 64 segments; SendSpace is the free segments times the MSS plus the
+//     room in a last segment not yet sent. Send is all-or-nothing on buffers (ENOMEM), partial
+//     on queue space (the count, or EAGAIN when none). No Nagle: a segment leaves when the
+//     windows allow, except a partial last one held by MsgMore (MSG_MORE, see Conn.Send).
+//   - Initial cwnd: tcp_initial_cwnd, or 10 × MSS (RFC 6928); slow start and congestion
+//     avoidance per RFC 5681.
+//   - Timers run on the stack's tick wheel (stack.ArmTimer): retransmission (SYN, SYN-ACK with
+//     tcp_syn_retries / tcp_synack_retries, data with tcp_retries, zero-window probes), delayed
+//     ACK, FIN-WAIT-2 (tcp_finwait_ms, once the application closed, as Linux's
+//     tcp_fin_timeout) and TIME-WAIT (tcp_timewait_ms). The retransmission and delayed-ACK
+//     timers are lazy (timers.go), so steady traffic does not touch the wheel per segment.
+//   - RSTs (RFC 9293 §3.10.7.1, RFC 5961): to a closed port, a SYN gets RST/ACK with SEQ=0,
+//     any segment with ACK a RST with SEQ=SEG.ACK, a RST nothing; SYN+FIN, SYN+RST and
+//     segments without flags are dropped. In a synchronized state a RST resets only at exactly
+//     RCV.NXT, elsewhere in the window it gets a challenge ACK; a SYN gets a challenge ACK;
+//     challenge ACKs are limited to 100 per second per stack. An ACK for data not sent is
+//     answered and dropped; one older than SND.UNA − MAX.SND.WND is dropped. TIME-WAIT ignores
+//     RSTs (RFC 1337) and lets a SYN above RCV.NXT reopen through the listener (RFC 1122
+//     §4.2.2.13). A RST in SYN-SENT counts only if it acknowledges our SYN.
+//   - Close (zft_free) closes gracefully (FIN after the queued data) and leaves the stack to
+//     finish: the endpoint stays counted until TIME-WAIT ends. Unread received data, or data
+//     arriving after Close, make it a RST, as on Linux. Errors: ECONNREFUSED (RST or ICMP port
+//     unreachable while connecting), ECONNRESET, EPIPE (reset after the peer's FIN),
+//     ETIMEDOUT, EHOSTUNREACH (ARP failed while connecting, or ICMP).
+//   - SYN backlog: at most max_tcp_syn_backlog half-open connections per listener; more SYNs
+//     are dropped and counted, using no buffer. No SYN cookies. Data on a SYN is not kept.
+//   - Hot path: no allocation per segment or per call (tests prove it with
+//     testing.AllocsPerRun and -benchmem), errors are bare syscall.Errno values, one cgo call
+//     per send burst; set-up calls wrap their errno with context (errors.Is works).
+//
+// # Not implemented yet (the loss-recovery and hostile-peer issue)
+//
+// The retransmission machinery is in place (timers, Karn, RFC 6298 estimator with
+// tcp_rto_min_ms/tcp_rto_max_ms, go-back-N on RTO, fast retransmit on three duplicate ACKs
+// with NewReno partial ACKs, zero-window probes, data retries ending in ETIMEDOUT) but has
+// only basic tests; still to come: its full test matrix under the fault shim (scenarios 15–20
+// of the test plan), SACK, RFC 5927 frag-needed handling (ICMP errors other than unreachable
+// in SYN-SENT are ignored), keepalive (tcp_keepalive*), shrinking-window defences, and the
+// alternatives hook (tcp_alt_ack_rewind). Multi-segment (chained) receive buffers are dropped
+// and counted, which is enough for the MTUs this stack supports.
+//
+// # Tests
+//
+// Packet scripts (script_test.go) inject a segment into a stack facing a raw port and assert
+// the segment it emits, in one line each, for every RFC rule above; two stacks over net_ring
+// on a manual clock (pair_test.go) cover handshakes both ways, simultaneous open and close,
+// transfers larger than the window and the pool checked by SHA-256, ISNs near 2^32,
+// ZcRecvDoneSome, MSG_MORE and every error code. Linux is the peer in kernel_test.go: socat
+// connects to a zocket listener and a zocket connects to socat's, 100 MiB each way compared by
+// SHA-256, with graceful closes. The kernel peer sits in a network namespace behind a veth
+// whose other end DPDK opens with net_af_packet rather than net_tap: it is the same kernel TCP
+// on the other side, and af_packet over veth was the more robust of the two here (no
+// rx-interrupt signal warnings, no tap queue set-up, the namespace made before the port).
+package tcp

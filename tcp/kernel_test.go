@@ -1,0 +1,219 @@
+package tcp
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/stack"
+)
+
+// Linux's own TCP as the peer: a network namespace behind a veth whose other end DPDK opens
+// with net_af_packet (the package documentation says why not net_tap). socat is the Linux
+// side. Subnets 198.19.61-62.0/24.
+
+const kernelBytes = 100 << 20 // 100 MiB each way
+
+func kernelStack(t *testing.T, subnet int) (*lab.Kernel, *stack.Stack) {
+	t.Helper()
+	if _, err := exec.LookPath("socat"); err != nil {
+		t.Skip("socat not installed")
+	}
+	k := lab.NewKernel(t, subnet)
+	port, err := dpdk.Probe(k.Device())
+	require.NoError(t, err)
+	s := lab.NewStack(t, port, lab.Attr(t, "local_ip", k.StackIP+"/24", "n_bufs", "4095"))
+	t.Cleanup(func() {
+		// Let the last ACKs go, then drop what is left (TIME-WAIT).
+		for i := 0; i < 10000; i++ {
+			s.Perform()
+		}
+		teardown(s)
+	})
+	return k, s
+}
+
+// background runs cmd (in the namespace) while the test polls the stack.
+func background(t *testing.T, cmd *exec.Cmd) (out *strings.Builder, done <-chan error) {
+	t.Helper()
+	out = &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	ch := make(chan error, 1)
+	go func() { ch <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-ch
+		}
+	})
+	return out, ch
+}
+
+// poll performs s until cond holds or the deadline passes.
+func poll(t *testing.T, s *stack.Stack, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %s", what)
+		}
+		for i := 0; i < 64; i++ {
+			s.Perform()
+		}
+	}
+}
+
+// fileSHA256 hashes a file.
+func fileSHA256(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// randomFile writes n pseudo-random bytes and returns the path and their SHA-256.
+func randomFile(t *testing.T, n int, seed uint64) (string, string) {
+	path := filepath.Join(t.TempDir(), "src.bin")
+	b := make([]byte, n)
+	rng := rand.NewChaCha8([32]byte{byte(seed)})
+	rng.Read(b)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	h := sha256.Sum256(b)
+	return path, hex.EncodeToString(h[:])
+}
+
+// Linux (socat) connects to a zocket listener and sends 100 MiB; the zocket hashes what it
+// reads zero-copy, sees EOF, closes its side; both ends close gracefully.
+func TestKernelSocatToListener(t *testing.T) {
+	k, s := kernelStack(t, 61)
+	src, want := randomFile(t, kernelBytes, 1)
+	l, err := Listen(s, netip.MustParseAddrPort(k.StackIP+":7000"), nil)
+	require.NoError(t, err)
+	defer l.Close()
+	start := time.Now()
+	out, done := background(t, k.Command("socat", "-u", "-b", "65536", "OPEN:"+src, "TCP4:"+k.StackIP+":7000"))
+	var c *Conn
+	poll(t, s, 10*time.Second, "socat's connection", func() bool { c, _ = l.Accept(); return c != nil })
+	h := sha256.New()
+	msg := NewMsg(64)
+	got, eof := 0, false
+	poll(t, s, 50*time.Second, "100 MiB from socat", func() bool {
+		c.ZcRecv(msg)
+		if len(msg.Iov) == 0 {
+			return false
+		}
+		for _, b := range msg.Iov {
+			h.Write(b)
+			got += len(b)
+		}
+		r, err := c.ZcRecvDone(msg)
+		require.NoError(t, err)
+		eof = r == 0
+		return eof
+	})
+	elapsed := time.Since(start)
+	assert.Equal(t, kernelBytes, got)
+	assert.Equal(t, want, hex.EncodeToString(h.Sum(nil)), "SHA-256 of the stream")
+	require.NoError(t, c.ShutdownTx())
+	poll(t, s, 10*time.Second, "socat's exit", func() bool {
+		select {
+		case err := <-done:
+			require.NoError(t, err, out.String())
+			return true
+		default:
+			return false
+		}
+	})
+	poll(t, s, 5*time.Second, "the close", func() bool { return c.State() == StateClose })
+	assert.NoError(t, c.Err())
+	require.NoError(t, c.Close())
+	t.Logf("Linux → zocket: %d MiB in %v (%.2f Gbit/s); %+v", got>>20, elapsed,
+		float64(got)*8/elapsed.Seconds()/1e9, StackCounters(s))
+}
+
+// A zocket connects to a Linux listener (socat TCP-LISTEN) and sends 100 MiB; socat writes
+// them to a file whose SHA-256 must match; socat's FIN after ours closes both ends.
+func TestKernelConnectToSocat(t *testing.T) {
+	k, s := kernelStack(t, 62)
+	dst := filepath.Join(t.TempDir(), "dst.bin")
+	out, done := background(t, k.Command("socat", "-u", "-b", "65536", "TCP4-LISTEN:7001,reuseaddr", "CREATE:"+dst))
+	raddr := netip.MustParseAddrPort(k.KernelIP + ":7001")
+	var c *Conn
+	deadline := time.Now().Add(10 * time.Second)
+	for c == nil || c.State() != StateEstablished {
+		require.True(t, time.Now().Before(deadline), "no connection to socat")
+		if c == nil || c.State() == StateClose {
+			if c != nil {
+				c.Close() // socat not listening yet: refused, try again
+				time.Sleep(20 * time.Millisecond)
+			}
+			h, err := NewHandle(s, nil)
+			require.NoError(t, err)
+			c, err = h.Connect(raddr)
+			require.NoError(t, err)
+		}
+		for i := 0; i < 64; i++ {
+			s.Perform()
+		}
+	}
+	hs := sha256.New()
+	rng := rand.NewChaCha8([32]byte{2})
+	chunk := make([]byte, 64<<10)
+	sent := 0
+	start := time.Now()
+	var pending []byte
+	poll(t, s, 50*time.Second, "100 MiB to socat", func() bool {
+		for sent < kernelBytes {
+			if len(pending) == 0 {
+				n := min(len(chunk), kernelBytes-sent)
+				rng.Read(chunk[:n])
+				pending = chunk[:n]
+			}
+			n, err := c.SendSingle(pending, 0)
+			if err == syscall.EAGAIN {
+				return false
+			}
+			require.NoError(t, err)
+			hs.Write(pending[:n])
+			pending = pending[n:]
+			sent += n
+		}
+		return c.sndUna == c.sndMax
+	})
+	elapsed := time.Since(start)
+	require.NoError(t, c.ShutdownTx())
+	buf := make([]byte, 16)
+	poll(t, s, 10*time.Second, "socat's FIN", func() bool {
+		n, err := c.Recv([][]byte{buf})
+		return err == nil && n == 0
+	})
+	poll(t, s, 10*time.Second, "socat's exit", func() bool {
+		select {
+		case err := <-done:
+			require.NoError(t, err, out.String())
+			return true
+		default:
+			return false
+		}
+	})
+	assert.Equal(t, StateTimeWait, c.State())
+	assert.Equal(t, hex.EncodeToString(hs.Sum(nil)), fileSHA256(t, dst), "SHA-256 of the file socat wrote")
+	require.NoError(t, c.Close())
+	t.Logf("zocket → Linux: %d MiB in %v (%.2f Gbit/s); %s", sent>>20, elapsed,
+		float64(sent)*8/elapsed.Seconds()/1e9, fmt.Sprintf("%+v", StackCounters(s)))
+}

@@ -1,0 +1,198 @@
+package tcp
+
+import (
+	"net/netip"
+	"syscall"
+
+	"github.com/zocket/zocket/stack"
+	"github.com/zocket/zocket/wire"
+)
+
+// Listener is a listening TCP zocket (TCPDirect's zftl). It belongs to its stack's polling
+// goroutine.
+type Listener struct {
+	s        *state
+	port     uint16
+	halfOpen int     // connections in SYN-RECEIVED
+	pending  []*Conn // connections not yet accepted, half-open or established, oldest first
+	closed   bool
+	w        stack.Waitable
+}
+
+// Listen makes a listening zocket on laddr, which must be the stack's own address with a
+// port (zftl_listen): port 0 picks an ephemeral one. Passive opens are answered with a SYN-ACK
+// carrying only the MSS option, retransmitted up to tcp_synack_retries times; at most
+// max_tcp_syn_backlog of them are half-open at a time per listener (further SYNs are dropped
+// and counted), and every connection, accepted or not, takes one of max_tcp_endpoints.
+//
+// Errors: EAFNOSUPPORT when laddr is not IPv4; EOPNOTSUPP for 0.0.0.0 (INADDR_ANY);
+// EADDRNOTAVAIL when laddr is not the stack's address; EADDRINUSE when the port is taken;
+// ENOBUFS when max_tcp_listen_endpoints listeners exist. a is accepted for zftl_listen's
+// signature: the TCP attributes are the stack's.
+func Listen(st *stack.Stack, laddr netip.AddrPort, a *stack.Attr) (*Listener, error) {
+	s := stateOf(st)
+	ip, ok := ip4(laddr.Addr())
+	if !ok {
+		return nil, errorf(syscall.EAFNOSUPPORT, "listen %v", laddr)
+	}
+	if ip == ([4]byte{}) {
+		return nil, errorf(syscall.EOPNOTSUPP, "listen %v: INADDR_ANY", laddr)
+	}
+	if ip != s.ip {
+		return nil, errorf(syscall.EADDRNOTAVAIL, "listen %v: not the stack's address %v", laddr, st.LocalAddr())
+	}
+	if s.nlisten >= s.cfg.maxListen {
+		return nil, errorf(syscall.ENOBUFS, "listen %v: max_tcp_listen_endpoints=%d", laddr, s.cfg.maxListen)
+	}
+	port := laddr.Port()
+	if port == 0 {
+		p, err := s.ephemeralPort()
+		if err != nil {
+			return nil, errorf(err.(syscall.Errno), "listen %v: no ephemeral port", laddr)
+		}
+		port = p
+	} else if err := s.reservePort(port); err != nil {
+		return nil, errorf(err.(syscall.Errno), "listen %v", laddr)
+	}
+	l := &Listener{s: s, port: port}
+	l.w.Init(st)
+	s.listeners[port] = l
+	s.nlisten++
+	s.acquire()
+	return l, nil
+}
+
+// LocalAddr returns the address and port the listener accepts on (zftl_getname).
+func (l *Listener) LocalAddr() netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4(l.s.ip), l.port)
+}
+
+// Accept returns the oldest established connection not yet accepted (zftl_accept). It does
+// not poll the stack: call Perform first.
+//
+// Errors: EAGAIN when no connection is waiting; EBADF after Close.
+func (l *Listener) Accept() (*Conn, error) {
+	if l.closed {
+		return nil, syscall.EBADF
+	}
+	for i, c := range l.pending {
+		if c.state == StateSynRecv {
+			continue
+		}
+		l.pending = append(l.pending[:i], l.pending[i+1:]...)
+		c.accepted = true
+		c.orphan = false
+		c.l = nil
+		if l.Pending() == 0 {
+			l.w.NotReady(stack.EPOLLIN)
+		}
+		return c, nil
+	}
+	return nil, syscall.EAGAIN
+}
+
+// Pending reports how many connections are established and waiting for Accept.
+func (l *Listener) Pending() int {
+	n := 0
+	for _, c := range l.pending {
+		if c.state != StateSynRecv {
+			n++
+		}
+	}
+	return n
+}
+
+// Close stops listening and frees the listener (zftl_free); connections not yet accepted,
+// half-open or established, are reset. Accepted connections are not affected. Close is
+// idempotent and returns nil.
+func (l *Listener) Close() error {
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	l.w.Detach()
+	s := l.s
+	for len(l.pending) > 0 {
+		c := l.pending[len(l.pending)-1]
+		c.sendRst()
+		c.abort(0)
+	}
+	delete(s.listeners, l.port)
+	s.releasePort(l.port)
+	s.nlisten--
+	s.release()
+	return nil
+}
+
+// input handles a segment for the listener's port that matched no connection
+// (RFC 9293 §3.10.7.2): RST ignored, ACK answered with a RST, SYN opens a half-open connection
+// if the backlog has room.
+func (l *Listener) input(g *segment, rip [4]byte) bool {
+	s := l.s
+	fl := g.flags
+	if fl&wire.TCPFlagRst != 0 {
+		return s.drop(g.m, DropNoEndpoint)
+	}
+	if fl&wire.TCPFlagAck != 0 {
+		s.sendReset(rip, g.tcp.SrcPort(), l.port, g.ack, 0, wire.TCPFlagRst)
+		return s.drop(g.m, DropNoEndpoint)
+	}
+	if fl&wire.TCPFlagSyn == 0 {
+		return s.drop(g.m, DropNoEndpoint)
+	}
+	if l.halfOpen >= s.cfg.synBacklog || s.nconns >= s.cfg.maxConns {
+		return s.drop(g.m, DropBacklog)
+	}
+	o, err := wire.ParseTCPOptions(g.tcp.Options())
+	if err != nil {
+		return s.drop(g.m, DropMalformed)
+	}
+	if wire.IsBroadcast4(rip) || wire.IsMulticast4(rip) {
+		return s.drop(g.m, DropNoEndpoint)
+	}
+	nh, nerr := s.st.NextHop(rip)
+	if nerr != nil {
+		return s.drop(g.m, DropNoEndpoint)
+	}
+	c := newConn(s, rip, g.tcp.SrcPort(), l.port, nh)
+	c.l = l
+	c.orphan = true // nobody holds it until Accept
+	c.irs = g.seq
+	c.rcvNxt = g.seq.Add(1)
+	c.rcvAdv = c.rcvNxt
+	c.setMSS(o)
+	c.sndWnd, c.maxSndWnd = g.wnd, g.wnd
+	c.sndWl1, c.sndWl2 = g.seq, 0
+	c.iss = s.isn(rip, c.rport, c.lport)
+	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss.Add(1), c.iss.Add(1)
+	c.setState(StateSynRecv)
+	s.nconns++
+	s.insert(c)
+	l.halfOpen++
+	l.pending = append(l.pending, c)
+	c.rcvAdv = c.rcvNxt.Add(c.rcvWindow())
+	c.sendCtl(c.iss, wire.TCPFlagSyn|wire.TCPFlagAck)
+	c.armRTO()
+	s.recycle(g.m) // data on a SYN is not kept (no TCP Fast Open): the peer sends it again
+	return false
+}
+
+// onEstablished moves a passive connection from half-open to waiting for Accept.
+func (l *Listener) onEstablished(c *Conn) {
+	l.halfOpen--
+	l.w.Ready(stack.EPOLLIN)
+}
+
+// forget drops a connection that closed before it was accepted.
+func (l *Listener) forget(c *Conn) {
+	for i, p := range l.pending {
+		if p == c {
+			l.pending = append(l.pending[:i], l.pending[i+1:]...)
+			if c.state == StateSynRecv {
+				l.halfOpen--
+			}
+			break
+		}
+	}
+	c.l = nil
+}

@@ -1,0 +1,565 @@
+package tcp
+
+import (
+	"encoding/binary"
+	"syscall"
+
+	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/stack"
+	"github.com/zocket/zocket/wire"
+)
+
+// Offsets in the IPv4 and TCP headers that the send path patches.
+const (
+	ipTotLen  = 2
+	ipIDOff   = 4
+	ipCsum    = 10
+	tcpSeqOff = 4
+	tcpAckOff = 8
+	tcpOffOff = 12
+	tcpFlOff  = 13
+	tcpWinOff = 14
+	tcpCsOff  = 16
+)
+
+// buildTemplate writes the connection's header template: Ethernet (destination filled once ARP
+// answers), IPv4 (DF, TTL 64, no options) and a 20-byte TCP header.
+func (c *Conn) buildTemplate() {
+	st := c.s.st
+	c.l2 = st.EthernetHeaderSize()
+	c.hlen = c.l2 + 40
+	b := c.tmpl[:]
+	st.EncodeEthernet(b, [6]byte{}, wire.EtherTypeIPv4)
+	ipf := wire.IPv4Fields{TotalLength: 40, DF: true, TTL: 64, Protocol: wire.ProtoTCP, Src: c.s.ip, Dst: c.rip}
+	ipf.Encode(b[c.l2:])
+	tf := wire.TCPFields{SrcPort: c.lport, DstPort: c.rport}
+	tf.Encode(b[c.l2+20:])
+	c.phSum = wire.PseudoHeaderSum(c.s.ip, c.rip, wire.ProtoTCP, 0)
+	// The constant parts of both checksums: the IP header without length and identification
+	// (the template has them 0, and a 0 checksum), the pseudo-header and the ports.
+	var iph [20]byte
+	copy(iph[:], b[c.l2:c.l2+20])
+	iph[ipTotLen], iph[ipTotLen+1], iph[ipIDOff], iph[ipIDOff+1], iph[ipCsum], iph[ipCsum+1] = 0, 0, 0, 0, 0, 0
+	c.ipSum = uint32(wire.Fold(wire.Sum(iph[:], 0)))
+	c.tcpSum = c.phSum + uint32(c.lport) + uint32(c.rport)
+	c.resolve()
+}
+
+// resolve fills the template's destination MAC when the neighbour table knows it.
+func (c *Conn) resolve() bool {
+	if c.macOK {
+		return true
+	}
+	if mac, ok := c.s.st.Resolve(c.nexthop); ok {
+		wire.Ethernet(c.tmpl[:]).SetDst(mac)
+		c.macOK = true
+	}
+	return c.macOK
+}
+
+// patch fills in the fields that change per transmission of frame b (headers from the
+// template, plen payload bytes with partial sum psum): IPv4 identification and checksum, TCP
+// sequence, acknowledgment, flags, window and checksum.
+func (c *Conn) patch(m *dpdk.Mbuf, b []byte, seq wire.Seq, fl wire.TCPFlags, plen int, psum uint32, opt int) {
+	if c.macOK {
+		copy(b[0:6], c.tmpl[0:6])
+	}
+	ip := b[c.l2 : c.l2+20]
+	tl := 40 + opt + plen
+	binary.BigEndian.PutUint16(ip[ipTotLen:], uint16(tl))
+	c.ipID++
+	binary.BigEndian.PutUint16(ip[ipIDOff:], c.ipID)
+	ip[ipCsum], ip[ipCsum+1] = 0, 0
+	t := b[c.l2+20 : c.l2+40+opt]
+	binary.BigEndian.PutUint32(t[tcpSeqOff:], uint32(seq))
+	if fl&wire.TCPFlagAck != 0 {
+		binary.BigEndian.PutUint32(t[tcpAckOff:], uint32(c.rcvNxt))
+	} else {
+		binary.BigEndian.PutUint32(t[tcpAckOff:], 0)
+	}
+	t[tcpOffOff] = uint8((20+opt)/4) << 4
+	t[tcpFlOff] = uint8(fl)
+	binary.BigEndian.PutUint16(t[tcpWinOff:], uint16(c.advertise(fl)))
+	t[tcpCsOff], t[tcpCsOff+1] = 0, 0
+	l4 := uint16(20 + opt + plen)
+	if c.s.st.TxChecksumOffload() {
+		m.SetOlFlags(dpdk.TxIPv4 | dpdk.TxIPChecksum | dpdk.TxTCPChecksum)
+		m.SetTxOffload(c.l2, 20, 20+opt)
+		binary.BigEndian.PutUint16(t[tcpCsOff:], wire.Fold(c.phSum+uint32(l4)))
+		return
+	}
+	binary.BigEndian.PutUint16(ip[ipCsum:], ^wire.Fold(c.ipSum+uint32(tl)+uint32(c.ipID)))
+	if opt != 0 {
+		binary.BigEndian.PutUint16(t[tcpCsOff:], wire.Checksum(t, c.phSum+uint32(l4)+psum))
+		return
+	}
+	// The header's sum from its fields rather than its bytes: every field is a whole number of
+	// 16-bit words.
+	sq, ak := uint32(seq), binary.BigEndian.Uint32(t[tcpAckOff:])
+	sum := c.tcpSum + uint32(l4) + psum + sq>>16 + sq&0xffff + ak>>16 + ak&0xffff +
+		uint32(t[tcpOffOff])<<8 + uint32(fl) + uint32(binary.BigEndian.Uint16(t[tcpWinOff:]))
+	binary.BigEndian.PutUint16(t[tcpCsOff:], ^wire.Fold(sum))
+}
+
+// advertise returns the window to put in an outgoing segment and records its right edge. A
+// SYN's window is not relative to anything yet.
+func (c *Conn) advertise(fl wire.TCPFlags) uint32 {
+	w := c.rcvWindow()
+	if fl&wire.TCPFlagAck != 0 {
+		c.rcvAdv = c.rcvNxt.Add(w)
+	}
+	return w
+}
+
+// rcvWindow is the receive window: the free receive slots times the MSS we announced, at most
+// 65535 (no window scaling), and never less than what was advertised already (RFC 9293 §3.8.6:
+// the right edge does not move back).
+func (c *Conn) rcvWindow() uint32 {
+	free := c.slots - int(c.rqTail-c.rqHead) - c.nooo
+	w := uint32(0)
+	if free > 0 {
+		w = uint32(free * c.rcvMSS)
+	}
+	if w > 65535 {
+		w = 65535
+	}
+	if c.state.synchronized() || c.state == StateSynRecv {
+		if adv := c.rcvAdv; c.rcvNxt.Add(w).LessThan(adv) {
+			w = min(c.rcvNxt.Size(adv), 65535)
+		}
+	}
+	return w
+}
+
+// sendCtl sends a segment without payload from the template: SYN, SYN-ACK (with the MSS
+// option), ACK, FIN-less control. It is queued for the end of the reactor turn.
+func (c *Conn) sendCtl(seq wire.Seq, fl wire.TCPFlags) {
+	s := c.s
+	m := s.takeBuf()
+	if m == nil {
+		s.ctr.TxNoBufs++
+		return
+	}
+	opt := 0
+	if fl&wire.TCPFlagSyn != 0 {
+		opt = wire.TCPOptionMSSLength
+	}
+	b := m.Append(c.hlen + opt)
+	copy(b, c.tmpl[:c.hlen])
+	if opt != 0 {
+		o := b[c.hlen:]
+		o[0], o[1] = wire.TCPOptionMSS, wire.TCPOptionMSSLength
+		binary.BigEndian.PutUint16(o[2:], uint16(c.rcvMSS))
+	}
+	c.patch(m, b, seq, fl, 0, 0, opt)
+	padFrame(m)
+	s.ctr.TxSegments++
+	if fl&wire.TCPFlagAck != 0 {
+		c.ackSent()
+	}
+	c.resolve()
+	s.st.Output(m, c.nexthop)
+}
+
+// sendRst sends a RST for this connection (abort, data after close).
+func (c *Conn) sendRst() {
+	c.s.ctr.Resets++
+	c.sendCtl(c.sndNxt, wire.TCPFlagRst|wire.TCPFlagAck)
+}
+
+// ackSent records that an ACK for everything received went out.
+func (c *Conn) ackSent() {
+	c.ackPending = 0
+	c.ackNow = false
+	c.delackAt = 0
+}
+
+// sendAck acknowledges now: with held or window-blocked data if it can go, else a bare ACK.
+func (c *Conn) sendAck() {
+	if c.state.synchronized() && c.push(true) > 0 {
+		return
+	}
+	c.sendCtl(c.sndNxt, wire.TCPFlagAck)
+}
+
+// canSend reports whether the state lets the application queue data.
+func (c *Conn) canSend() bool {
+	return (c.state == StateEstablished || c.state == StateCloseWait) && !c.txShut
+}
+
+// queued is the number of segments in the send queue.
+func (c *Conn) queued() int { return int(c.sqTail - c.sqHead) }
+
+// tailRoom is how many bytes the last queued segment can still take: it must not have left
+// yet, nor carry a FIN, and it is filled up to the MSS.
+func (c *Conn) tailRoom() int {
+	if c.sqTail == c.sqNext {
+		return 0
+	}
+	e := &c.sq[(c.sqTail-1)%sqCap]
+	if e.fin || int(e.len) >= c.mss || e.m.Refcnt() != 1 {
+		return 0
+	}
+	return c.mss - int(e.len)
+}
+
+// SendSpace returns the space in the send queue in bytes (zft_send_space): what the free
+// segments of the queue hold at the MSS, plus the room left in a last segment not yet sent.
+// Many small sends use more of the queue than one large one.
+//
+// Errors: ENOTCONN when the connection is not in a state that sends.
+func (c *Conn) SendSpace() (int, error) {
+	if !c.canSend() {
+		return 0, syscall.ENOTCONN
+	}
+	return c.space(), nil
+}
+
+func (c *Conn) space() int {
+	return (sqCap-c.queued())*c.mss + c.tailRoom()
+}
+
+// Send queues the bytes of iov and sends what the windows allow (zft_send). It returns how many
+// bytes it took: all of them, or fewer when the send queue filled (a partial send: the rest is
+// the caller's to send again). The caller may reuse its buffers at once.
+//
+// With flags MsgMore, a last segment not filled to the MSS is held back, to be completed by the
+// next Send; it leaves with a later Send without MsgMore (the only guaranteed flush), when
+// further data fills it, or when the stack sends an ACK for received data. A partial send is
+// queued as if MsgMore were set. Zero bytes are a no-op.
+//
+// Errors (bare syscall.Errno; no allocation): EINVAL for flags other than 0 or MsgMore;
+// ENOTCONN when not connected or shut down for sending; EAGAIN when the send queue is full;
+// ENOMEM when the packet buffers ran out (nothing is queued then).
+func (c *Conn) Send(iov [][]byte, flags int) (int, error) {
+	total := 0
+	for _, b := range iov {
+		total += len(b)
+	}
+	return c.send(iov, total, flags)
+}
+
+// SendSingle is Send for one buffer (zft_send_single); same results and errors.
+func (c *Conn) SendSingle(buf []byte, flags int) (int, error) {
+	var one [1][]byte
+	one[0] = buf
+	return c.send(one[:], len(buf), flags)
+}
+
+func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
+	if flags&^MsgMore != 0 {
+		return 0, syscall.EINVAL
+	}
+	if !c.canSend() {
+		return 0, syscall.ENOTCONN
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	room := c.tailRoom()
+	n := min(total, (sqCap-c.queued())*c.mss+room)
+	if n == 0 {
+		return 0, syscall.EAGAIN
+	}
+	fill := min(n, room)
+	nseg := (n - fill + c.mss - 1) / c.mss
+	s := c.s
+	if nseg > 0 && !s.cache.TakeBulk(s.freev[:nseg]) {
+		return 0, syscall.ENOMEM
+	}
+	r := iovReader{iov: iov}
+	if fill > 0 {
+		e := &c.sq[(c.sqTail-1)%sqCap]
+		at := c.hlen + int(e.len)
+		e.m.SetLen(at)
+		dst := e.m.Append(fill)
+		r.read(dst)
+		e.psum = wire.SumAt(dst, e.psum, int(e.len))
+		e.len += uint16(fill)
+		c.sqBytes += fill
+	}
+	seq := c.sndQueuedEnd()
+	left := n - fill
+	for i := 0; i < nseg; i++ {
+		m := s.freev[i]
+		k := min(left, c.mss)
+		b := m.Append(c.hlen + k)
+		copy(b, c.tmpl[:c.hlen])
+		r.read(b[c.hlen:])
+		e := &c.sq[c.sqTail%sqCap]
+		*e = txSeg{m: m, seq: seq, len: uint16(k), psum: wire.Sum(b[c.hlen:], 0)}
+		c.sqTail++
+		c.sqBytes += k
+		seq = seq.Add(uint32(k))
+		left -= k
+	}
+	c.more = flags&MsgMore != 0 || n < total
+	c.push(false)
+	if n < total && c.w.Readiness()&stack.EPOLLOUT != 0 {
+		c.w.NotReady(stack.EPOLLOUT)
+	}
+	return n, nil
+}
+
+// sndQueuedEnd is the sequence number after the last queued byte.
+func (c *Conn) sndQueuedEnd() wire.Seq {
+	if c.sqTail == c.sqHead {
+		return c.sndNxt
+	}
+	e := &c.sq[(c.sqTail-1)%sqCap]
+	end := e.seq.Add(uint32(e.len))
+	if e.fin {
+		end++
+	}
+	return end
+}
+
+// iovReader copies from an iovec array in order.
+type iovReader struct {
+	iov [][]byte
+	i   int
+	off int
+}
+
+func (r *iovReader) read(dst []byte) {
+	for len(dst) > 0 {
+		src := r.iov[r.i][r.off:]
+		k := copy(dst, src)
+		dst = dst[k:]
+		r.off += k
+		if r.off == len(r.iov[r.i]) {
+			r.i++
+			r.off = 0
+		}
+	}
+}
+
+// SendSingleWarm runs the send path for buf without sending anything (TCPDirect's
+// zft_send_single_warm): a segment is built in a scratch buffer, checksummed and dropped, so
+// that the code and data of a later SendSingle are warm in the CPU caches. It returns what
+// SendSingle would have taken, or its error.
+func (c *Conn) SendSingleWarm(buf []byte) (int, error) {
+	if !c.canSend() {
+		return 0, syscall.ENOTCONN
+	}
+	n := min(len(buf), c.mss, c.space())
+	if n == 0 {
+		return 0, syscall.EAGAIN
+	}
+	m := c.s.cache.Take()
+	if m == nil {
+		return 0, syscall.ENOMEM
+	}
+	b := m.Append(c.hlen + n)
+	copy(b, c.tmpl[:c.hlen])
+	copy(b[c.hlen:], buf[:n])
+	id, adv := c.ipID, c.rcvAdv
+	c.patch(m, b, c.sndNxt, wire.TCPFlagAck|wire.TCPFlagPsh, n, wire.Sum(b[c.hlen:], 0), 0)
+	c.ipID, c.rcvAdv = id, adv
+	c.s.cache.Put(m)
+	return n, nil
+}
+
+// queueFin queues our FIN after the data: on the last segment if it has not left yet,
+// otherwise as a segment of its own.
+func (c *Conn) queueFin() error {
+	if c.sqTail != c.sqNext {
+		e := &c.sq[(c.sqTail-1)%sqCap]
+		if e.m.Refcnt() == 1 {
+			e.fin = true
+			c.finSeq = e.seq.Add(uint32(e.len))
+			return nil
+		}
+	}
+	if c.queued() == sqCap {
+		return syscall.EAGAIN
+	}
+	m := c.s.cache.Take()
+	if m == nil {
+		return syscall.ENOMEM
+	}
+	copy(m.Append(c.hlen), c.tmpl[:c.hlen])
+	seq := c.sndQueuedEnd()
+	c.sq[c.sqTail%sqCap] = txSeg{m: m, seq: seq, fin: true}
+	c.sqTail++
+	c.finSeq = seq
+	return nil
+}
+
+// sendWindow is how far past sndUna we may send: the peer's window, limited by cwnd.
+func (c *Conn) sendWindow() uint32 {
+	return min(c.sndWnd, c.cwnd)
+}
+
+// push sends queued segments while the windows allow, one burst, and returns how many went.
+// A partial last segment is held while MsgMore is in force unless flush is set. Segments that
+// a previous burst left with the port are copied before being sent again.
+func (c *Conn) push(flush bool) int {
+	if !c.state.synchronized() || c.sqNext == c.sqTail {
+		return 0
+	}
+	s := c.s
+	start := c.sqNext
+	wnd := c.sendWindow()
+	n := 0
+	for c.sqNext != c.sqTail && n < txBurst {
+		i := c.sqNext
+		e := &c.sq[i%sqCap]
+		if i+1 == c.sqTail && c.more && !flush && !e.fin && int(e.len) < c.mss {
+			break
+		}
+		if e.len > 0 {
+			used := c.sndUna.Size(e.seq)
+			if used+uint32(e.len) > wnd {
+				if used >= wnd || !c.split(i, int(wnd-used)) {
+					break
+				}
+			}
+		}
+		if e.m.Refcnt() != 1 && !c.unshare(e) {
+			break
+		}
+		fl := segFlags(e)
+		b := e.m.Data()
+		c.patch(e.m, b, e.seq, fl, int(e.len), e.psum, 0)
+		padFrame(e.m)
+		e.m.RefcntAdd(1)
+		s.txv[n] = e.m
+		n++
+		end := e.seq.Add(uint32(e.len))
+		if e.fin {
+			end++
+		}
+		if e.seq.LessThan(c.sndMax) {
+			s.ctr.Retransmits++
+		} else {
+			s.ctr.TxBytes += uint64(e.len)
+			if !c.rttTiming {
+				c.rttTiming, c.rttSeq, c.rttTime = true, e.seq, s.st.Now()
+			}
+		}
+		c.sndNxt = end
+		if c.sndMax.LessThan(end) {
+			c.sndMax = end
+		}
+		c.sqNext++
+	}
+	if n == 0 {
+		c.armPersist()
+		return 0
+	}
+	sent := c.transmit(n)
+	if sent < n {
+		for _, m := range s.txv[sent:n] {
+			m.RefcntAdd(-1)
+		}
+		c.sqNext = start + uint32(sent)
+		c.sndNxt = c.sq[c.sqNext%sqCap].seq
+	}
+	if sent > 0 {
+		s.ctr.TxSegments += uint64(sent)
+		c.ackSent()
+		if c.rtxAt == 0 || c.persisting {
+			c.armRTO()
+		}
+	} else {
+		c.armPersist()
+	}
+	return sent
+}
+
+// transmit hands the first n frames of the burst array to the port (or, while ARP resolves,
+// to the neighbour queue) and returns how many it took.
+func (c *Conn) transmit(n int) int {
+	s := c.s
+	if !c.resolve() {
+		for _, m := range s.txv[:n] {
+			s.st.Output(m, c.nexthop)
+		}
+		return n
+	}
+	return s.st.Transmit(s.txv[:n])
+}
+
+// unshare replaces a segment's buffer that the port still holds (sent before, not yet
+// transmitted or freed by the driver) with a private copy, so that patching it cannot change
+// the frame in flight.
+func (c *Conn) unshare(e *txSeg) bool {
+	m := c.s.cache.Take()
+	if m == nil {
+		return false
+	}
+	d := e.m.Data()
+	n := c.hlen + int(e.len)
+	copy(m.Append(n), d[:n])
+	e.m.Free()
+	e.m = m
+	return true
+}
+
+// split cuts the unsent segment at index i after n payload bytes, so that its first part fits
+// the send window; the rest becomes the next segment. It fails when the queue is full or no
+// buffer is left.
+func (c *Conn) split(i uint32, n int) bool {
+	e := &c.sq[i%sqCap]
+	if n <= 0 || c.queued() == sqCap || e.m.Refcnt() != 1 {
+		return false
+	}
+	m := c.s.cache.Take()
+	if m == nil {
+		return false
+	}
+	rest := int(e.len) - n
+	src := e.m.Data()[c.hlen+n : c.hlen+int(e.len)]
+	b := m.Append(c.hlen + rest)
+	copy(b, c.tmpl[:c.hlen])
+	copy(b[c.hlen:], src)
+	ne := txSeg{m: m, seq: e.seq.Add(uint32(n)), len: uint16(rest), fin: e.fin, psum: wire.Sum(b[c.hlen:], 0)}
+	e.m.SetLen(c.hlen + n)
+	e.len = uint16(n)
+	e.fin = false
+	e.psum = wire.Sum(e.m.Data()[c.hlen:], 0)
+	for j := c.sqTail; j != i+1; j-- {
+		c.sq[j%sqCap] = c.sq[(j-1)%sqCap]
+	}
+	c.sq[(i+1)%sqCap] = ne
+	c.sqTail++
+	return true
+}
+
+// retransmitFirst sends the oldest unacknowledged segment again (fast retransmit, NewReno
+// partial ACKs).
+func (c *Conn) retransmitFirst() {
+	if c.sqHead == c.sqTail || c.sqHead == c.sqNext {
+		return
+	}
+	e := &c.sq[c.sqHead%sqCap]
+	if e.m.Refcnt() != 1 && !c.unshare(e) {
+		return
+	}
+	fl := segFlags(e)
+	c.patch(e.m, e.m.Data(), e.seq, fl, int(e.len), e.psum, 0)
+	padFrame(e.m)
+	e.m.RefcntAdd(1)
+	c.s.txv[0] = e.m
+	if c.transmit(1) == 1 {
+		c.s.ctr.Retransmits++
+		c.s.ctr.TxSegments++
+		c.ackSent()
+		c.rttTiming = false
+	} else {
+		e.m.RefcntAdd(-1)
+	}
+}
+
+// segFlags are a queued segment's flags: ACK, PSH with data, FIN on the last.
+func segFlags(e *txSeg) wire.TCPFlags {
+	fl := wire.TCPFlagAck
+	if e.len > 0 {
+		fl |= wire.TCPFlagPsh
+	}
+	if e.fin {
+		fl |= wire.TCPFlagFin
+	}
+	return fl
+}
