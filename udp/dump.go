@@ -65,24 +65,3 @@ func (t *Transmitter) dump(d *stack.DumpBuilder, id uint32) {
 		row.F[3] = 1
 	}
 }
-
-// slot puts z in the first free entry of a slot table and returns the table.
-func slot[T any](tab []*T, z *T) []*T {
-	for i, o := range tab {
-		if o == nil {
-			tab[i] = z
-			return tab
-		}
-	}
-	return append(tab, z)
-}
-
-// unslot removes z from a slot table.
-func unslot[T any](tab []*T, z *T) {
-	for i, o := range tab {
-		if o == z {
-			tab[i] = nil
-			return
-		}
-	}
-}

@@ -85,7 +85,7 @@ func NewReceiver(st *stack.Stack, a *stack.Attr) (*Receiver, error) {
 	s.nrx++
 	r := &Receiver{s: s, ring: make([]rxEntry, size), mask: size - 1, qlen: qlen}
 	r.w.Init(st)
-	s.rxs = slot(s.rxs, r)
+	s.rxs = stack.SlotAdd(s.rxs, r)
 	return r, nil
 }
 
@@ -310,7 +310,7 @@ func (r *Receiver) Close() error {
 		e.m = nil
 		r.head++
 	}
-	unslot(r.s.rxs, r)
+	stack.SlotRemove(r.s.rxs, r)
 	r.s.nrx--
 	r.s.release()
 	return nil

@@ -147,7 +147,7 @@ func NewTransmitter(st *stack.Stack, laddr, raddr netip.AddrPort, flags int, a *
 	t.one = dpdk.NewMbufArray(1)
 	t.w.Init(st)
 	t.w.Ready(stack.EPOLLOUT)
-	s.txs = slot(s.txs, t)
+	s.txs = stack.SlotAdd(s.txs, t)
 	return t, nil
 }
 
@@ -439,7 +439,7 @@ func (t *Transmitter) Close() error {
 	if t.frags != nil {
 		dpdk.FreeMbufArray(t.frags)
 	}
-	unslot(t.s.txs, t)
+	stack.SlotRemove(t.s.txs, t)
 	t.s.ntx--
 	t.s.release()
 	return nil

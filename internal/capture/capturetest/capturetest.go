@@ -42,14 +42,13 @@ func Pair(t testing.TB, kv ...string) (*lab.Pair, string) {
 
 // Tshark reads a capture file with `tshark -r FILE -T fields` and returns, per packet, the
 // fields asked for (display-filter field names such as "eth.type", "tcp.flags.str",
-// "frame.packet_flags_direction": 0x00000001 inbound, 0x00000002 outbound). It skips the test
-// when tshark is not installed (scripts/setup installs it) and fails it when tshark cannot
-// parse the file.
+// "frame.packet_flags_direction": 0x00000001 inbound, 0x00000002 outbound). It fails the test
+// when tshark is missing (scripts/setup installs it) or cannot parse the file.
 func Tshark(t testing.TB, file string, fields ...string) [][]string {
 	t.Helper()
 	bin, err := exec.LookPath("tshark")
 	if err != nil {
-		t.Skip("tshark not installed (scripts/setup installs it)")
+		t.Fatal("tshark not installed: run scripts/setup")
 	}
 	args := []string{"-r", file, "-T", "fields", "-E", "separator=|"}
 	for _, f := range fields {

@@ -1,0 +1,52 @@
+package tcp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket/zocket/stack"
+)
+
+// TestDumpRows: a snapshot shows each connection's sequence space and a listener's backlog,
+// and snd_nxt moves with what is sent.
+func TestDumpRows(t *testing.T) {
+	p := newPair(t)
+	c, _, _ := p.connect(5100)
+	rowOf := func(st *stack.Stack, typ string) (row stack.DumpRow, found bool) {
+		st.SnapshotSync(func(sn *stack.Snapshot) {
+			for _, r := range sn.Rows {
+				if r.Kind.Type == typ {
+					row, found = r, true
+					row.F = append([]uint64(nil), r.F...)
+				}
+			}
+		})
+		return row, found
+	}
+	row, ok := rowOf(p.A, "tcp")
+	require.True(t, ok)
+	assert.Equal(t, "ESTABLISHED", row.StateName())
+	assert.Equal(t, c.LocalAddr(), row.LocalAddr())
+	assert.Equal(t, c.RemoteAddr(), row.RemoteAddr())
+	before, _ := row.Field("snd_nxt")
+	mss, _ := row.Field("mss")
+	assert.Equal(t, uint64(1460), mss)
+
+	_, err := c.SendSingle(make([]byte, 100), 0)
+	require.NoError(t, err)
+	p.run(20, 10*time.Millisecond, func() bool { return c.sndUna == c.sndNxt })
+	row, _ = rowOf(p.A, "tcp")
+	after, _ := row.Field("snd_nxt")
+	assert.Equal(t, before+100, after, "snd_nxt advanced by the bytes sent")
+
+	lrow, ok := rowOf(p.B, "tcp_listen")
+	require.True(t, ok)
+	assert.Equal(t, "LISTEN", lrow.StateName())
+	assert.Equal(t, uint16(5100), lrow.LocalPort)
+	p.B.SnapshotSync(func(sn *stack.Snapshot) {
+		assert.Equal(t, uint64(1), sn.Transport[stack.TCPPassiveOpens])
+	})
+}
