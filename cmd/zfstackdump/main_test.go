@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -191,4 +192,66 @@ func TestMetricsExporter(t *testing.T) {
 	assert.Equal(t, 0, <-done, errb.String())
 	assert.Contains(t, body, `zocket_zockets{stack="gw",state="ESTABLISHED",type="tcp"} 1`)
 	assert.True(t, strings.Contains(body, `zocket_tcp_segments_sent_total{stack="gw"}`))
+}
+
+// TestDumpRunningZftcppingpong: zfstackdump against a real zftcppingpong pair (two processes
+// over net_memif) shows the ping's connection with snd_nxt moving between two dumps.
+func TestDumpRunningZftcppingpong(t *testing.T) {
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin, "github.com/zocket/zocket/cmd/zftcppingpong")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "pp.sock")
+	start := func(name, role, ip, mac string, args ...string) *exec.Cmd {
+		cmd := exec.Command(filepath.Join(bin, "zftcppingpong"), args...)
+		cmd.Env = append(os.Environ(), fmt.Sprintf("ZF_ATTR=interface=net_memif0,role=%s,socket=%s;local_ip=%s/24;mac=%s;n_bufs=2047;name=%s;control_socket_dir=%s",
+			role, sock, ip, mac, name, dir))
+		var log bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &log, &log
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() {
+			cmd.Process.Signal(os.Interrupt)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+			t.Logf("%s:\n%s", name, log.String())
+		})
+		return cmd
+	}
+	start("pong", "server", "198.18.0.1", "02:00:00:00:00:01", "-c", "1", "-s", "64", "pong", "198.18.0.1:20000")
+	start("ping", "client", "198.18.0.2", "02:00:00:00:00:02", "-c", "0", "-s", "64", "-i", "100000000", "ping", "198.18.0.1:20000")
+
+	sndNxt := func() (uint64, bool) {
+		var errb bytes.Buffer
+		var o bytes.Buffer
+		if run([]string{"-dir", dir, "-json", "dump", "ping"}, &o, &errb, nil) != 0 {
+			return 0, false
+		}
+		var dumps []ctl.Dump
+		if json.Unmarshal(o.Bytes(), &dumps) != nil || len(dumps) != 1 {
+			return 0, false
+		}
+		for _, z := range dumps[0].Zockets {
+			if z.Type == "tcp" && z.State == "ESTABLISHED" {
+				return z.Fields.Get("snd_nxt")
+			}
+		}
+		return 0, false
+	}
+	var first uint64
+	require.Eventually(t, func() bool { v, ok := sndNxt(); first = v; return ok }, 20*time.Second, 50*time.Millisecond,
+		"the ping's connection never showed up")
+	time.Sleep(50 * time.Millisecond)
+	second, ok := sndNxt()
+	require.True(t, ok)
+	assert.NotEqual(t, first, second, "snd_nxt moves while the ping-pong runs")
+	text := zfstackdump(t, "-dir", dir, "dump", "ping")
+	assert.Regexp(t, `(?m)^TCP ping:\d+ ESTABLISHED$`, text)
+	assert.Regexp(t, `(?m)^tx: snd_nxt=\d+ `, text)
 }

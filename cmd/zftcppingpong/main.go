@@ -67,6 +67,7 @@ const (
 
 type config struct {
 	mode     string
+	metrics  string // -metrics ADDR
 	addr     netip.AddrPort
 	size     int
 	iter     int64
@@ -103,6 +104,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("zftcppingpong", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	metricsAddr := zfapp.MetricsFlag(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
 	fs.IntVar(&c.size, "s", 64, "message `SIZE` in bytes")
 	fs.Int64Var(&c.iter, "i", 1_000_000, "measured `ITERATIONS`")
@@ -131,6 +133,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	c.metrics = *metricsAddr
 	if len(pos) != 2 {
 		fs.Usage()
 		return nil, errors.New("zftcppingpong: expected ping|pong HOST:PORT")
@@ -229,6 +232,10 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 	}
 	app, err := zfapp.Open("zftcppingpong", a, c.cpu, c.wait)
 	if err != nil {
+		return err
+	}
+	if err := app.ServeMetrics(c.metrics); err != nil {
+		app.Close()
 		return err
 	}
 	l := &loop{c: c, st: app.Stack, msg: tcp.NewMsg(64)}
