@@ -26,8 +26,11 @@ import (
 // and — against expectation — net_memif: DPDK 22.11's memif keeps its per-queue eventfds
 // private (rte_eth_dev_rx_intr_ctl_q_get_fd answers "Rx Intr vector unset"). net_tap has them
 // (its queue fd, level-triggered, so no enable call), and so do physical NICs with VFIO MSI-X. Waking through the fd costs a system
-// call and a scheduler wake-up on top of the poll (measured in BenchmarkWaitFDWakeup), which is
-// why spinning stays the low-latency default.
+// call and a scheduler wake-up on top of the poll, which is why spinning stays the low-latency
+// default. BenchmarkWaitFDWakeup measures it with Linux's ping over net_tap on this 2-core VM:
+// average round trip 8–12 µs with the stack spinning, 47 µs with it asleep on the fd between
+// packets, so a wake-up costs about 35 µs here (go test ./stack -run '^$' -bench WaitFDWakeup
+// -benchtime 1x).
 type waitFD struct {
 	epfd, timerfd, eventfd, rxfd int
 	armed                        bool
