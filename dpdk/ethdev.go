@@ -354,6 +354,9 @@ func (p Port) RxBurst(q uint16, ms []*Mbuf) int {
 	if len(ms) == 0 {
 		return 0
 	}
+	if a, ok := cArray(ms); ok {
+		return int(C.zk_rx_burst_u(C.uint16_t(p), C.uint16_t(q), C.uintptr_t(a), C.uint16_t(len(ms))))
+	}
 	return int(C.zk_rx_burst(C.uint16_t(p), C.uint16_t(q), (**C.struct_rte_mbuf)(unsafe.Pointer(&ms[0])), C.uint16_t(len(ms))))
 }
 
@@ -362,6 +365,9 @@ func (p Port) TxBurst(q uint16, ms []*Mbuf) int {
 	if len(ms) == 0 {
 		return 0
 	}
+	if a, ok := cArray(ms); ok {
+		return int(C.zk_tx_burst_u(C.uint16_t(p), C.uint16_t(q), C.uintptr_t(a), C.uint16_t(len(ms))))
+	}
 	return int(C.zk_tx_burst(C.uint16_t(p), C.uint16_t(q), (**C.struct_rte_mbuf)(unsafe.Pointer(&ms[0])), C.uint16_t(len(ms))))
 }
 
@@ -369,6 +375,18 @@ func (p Port) TxBurst(q uint16, ms []*Mbuf) int {
 // packets into rx and reads the TSC. It returns how many were sent (the rest of tx stay the
 // caller's), how many were received, and the TSC after the receive.
 func (p Port) TxRx(q uint16, tx, rx []*Mbuf) (sent, received int, tsc uint64) {
+	var ta, ra uintptr
+	tok, rok := true, true
+	if len(tx) > 0 {
+		ta, tok = cArray(tx)
+	}
+	if len(rx) > 0 {
+		ra, rok = cArray(rx)
+	}
+	if tok && rok {
+		t := C.zk_tx_rx_u(C.uint16_t(p), C.uint16_t(q), C.uintptr_t(ta), C.uint16_t(len(tx)), C.uintptr_t(ra), C.uint16_t(len(rx)))
+		return int(t.sent), int(t.received), uint64(t.tsc)
+	}
 	var txp, rxp **C.struct_rte_mbuf
 	if len(tx) > 0 {
 		txp = (**C.struct_rte_mbuf)(unsafe.Pointer(&tx[0]))

@@ -64,6 +64,12 @@ func (p *Pool) AllocBulk(ms []*Mbuf) error {
 	if len(ms) == 0 {
 		return nil
 	}
+	if a, ok := cArray(ms); ok {
+		if C.zk_alloc_bulk_u(p.c(), C.uintptr_t(a), C.uint(len(ms))) != 0 {
+			return errNoBufs
+		}
+		return nil
+	}
 	if C.zk_alloc_bulk(p.c(), (**C.struct_rte_mbuf)(unsafe.Pointer(&ms[0])), C.uint(len(ms))) != 0 {
 		return errNoBufs
 	}

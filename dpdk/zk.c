@@ -1,4 +1,7 @@
 #include <string.h>
+#include <stdlib.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <rte_errno.h>
 #include <rte_ring.h>
 #include <rte_eth_ring.h>
@@ -77,6 +80,92 @@ int zk_ring_pair(const char *name, unsigned size, int socket, uint16_t *a, uint1
 }
 
 uint64_t zk_tsc(void) { return rte_rdtsc(); }
+
+// The mbuf-pointer arrays of NewMbufArray come from one reserved region, so that Go can tell
+// with one comparison that a burst's array is C memory and pass it as an integer, which cgo
+// does not check. Blocks are powers of two from 128 bytes, behind a 64-byte header holding the
+// size class (the array starts on a cache line); freed blocks go on a list per class. When the
+// region is full, blocks come from calloc (and Go takes the checked path for them).
+#define ZK_ARENA_SIZE ((size_t)256 << 20)
+#define ZK_ARENA_HDR 64
+static uintptr_t zk_arena_base;
+static size_t zk_arena_used;
+static void *zk_arena_free[48];
+static pthread_mutex_t zk_arena_mu = PTHREAD_MUTEX_INITIALIZER;
+
+uintptr_t zk_arena_init(void) {
+	void *p = mmap(NULL, ZK_ARENA_SIZE, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	zk_arena_base = (uintptr_t)p;
+	return zk_arena_base;
+}
+
+uintptr_t zk_arena_size(void) { return zk_arena_base != 0 ? ZK_ARENA_SIZE : 0; }
+
+void *zk_array_alloc(size_t bytes) {
+	unsigned c = 7;
+	while (((size_t)1 << c) < bytes + ZK_ARENA_HDR)
+		c++;
+	size_t size = (size_t)1 << c;
+	char *b = NULL;
+	pthread_mutex_lock(&zk_arena_mu);
+	if (zk_arena_free[c] != NULL) {
+		b = zk_arena_free[c];
+		zk_arena_free[c] = *(void **)b;
+	} else if (zk_arena_base != 0 && zk_arena_used + size <= ZK_ARENA_SIZE) {
+		b = (char *)zk_arena_base + zk_arena_used;
+		zk_arena_used += size;
+	}
+	pthread_mutex_unlock(&zk_arena_mu);
+	if (b == NULL) {
+		b = aligned_alloc(ZK_ARENA_HDR, size);
+		if (b == NULL)
+			return NULL;
+	}
+	memset(b, 0, size);
+	*(unsigned *)b = c;
+	return b + ZK_ARENA_HDR;
+}
+
+void zk_array_free(void *p) {
+	char *b = (char *)p - ZK_ARENA_HDR;
+	unsigned c = *(unsigned *)b;
+	if ((uintptr_t)b - zk_arena_base >= ZK_ARENA_SIZE) {
+		free(b);
+		return;
+	}
+	pthread_mutex_lock(&zk_arena_mu);
+	*(void **)b = zk_arena_free[c];
+	zk_arena_free[c] = b;
+	pthread_mutex_unlock(&zk_arena_mu);
+}
+
+// The _u variants take the array as an address in the region above.
+uint16_t zk_rx_burst_u(uint16_t port, uint16_t queue, uintptr_t pkts, uint16_t n) {
+	return rte_eth_rx_burst(port, queue, (struct rte_mbuf **)pkts, n);
+}
+
+uint16_t zk_tx_burst_u(uint16_t port, uint16_t queue, uintptr_t pkts, uint16_t n) {
+	return rte_eth_tx_burst(port, queue, (struct rte_mbuf **)pkts, n);
+}
+
+struct zk_turn zk_tx_rx_u(uint16_t port, uint16_t queue, uintptr_t tx, uint16_t ntx, uintptr_t rx,
+                          uint16_t nrx) {
+	struct zk_turn t = {0, 0, 0};
+	if (ntx > 0)
+		t.sent = rte_eth_tx_burst(port, queue, (struct rte_mbuf **)tx, ntx);
+	t.received = rte_eth_rx_burst(port, queue, (struct rte_mbuf **)rx, nrx);
+	t.tsc = rte_rdtsc();
+	return t;
+}
+
+int zk_alloc_bulk_u(struct rte_mempool *mp, uintptr_t pkts, unsigned n) {
+	return rte_pktmbuf_alloc_bulk(mp, (struct rte_mbuf **)pkts, n);
+}
+
+void zk_free_bulk_u(uintptr_t pkts, unsigned n) { rte_pktmbuf_free_bulk((struct rte_mbuf **)pkts, n); }
 uint64_t zk_tsc_hz(void) { return rte_get_tsc_hz(); }
 
 void zk_ring_free(const char *name) {

@@ -33,5 +33,15 @@ uint64_t zk_tsc(void);
 void zk_ring_free(const char *name);
 int zk_rx_queue_count(uint16_t port, uint16_t queue);
 uint64_t zk_tsc_hz(void);
+uintptr_t zk_arena_init(void);
+uintptr_t zk_arena_size(void);
+void *zk_array_alloc(size_t bytes);
+void zk_array_free(void *p);
+uint16_t zk_rx_burst_u(uint16_t port, uint16_t queue, uintptr_t pkts, uint16_t n);
+uint16_t zk_tx_burst_u(uint16_t port, uint16_t queue, uintptr_t pkts, uint16_t n);
+struct zk_turn zk_tx_rx_u(uint16_t port, uint16_t queue, uintptr_t tx, uint16_t ntx, uintptr_t rx,
+                          uint16_t nrx);
+int zk_alloc_bulk_u(struct rte_mempool *mp, uintptr_t pkts, unsigned n);
+void zk_free_bulk_u(uintptr_t pkts, unsigned n);
 
 #endif

@@ -59,7 +59,7 @@ func (s *Stack) ipv4Input(m *dpdk.Mbuf, frame []byte, l2 int) bool {
 	if fl := m.OlFlags(); fl&dpdk.RxIPChecksumGood == 0 && (fl&dpdk.RxIPChecksumBad != 0 || !ip.ChecksumValid()) {
 		return s.drop(m, DropIPChecksum)
 	}
-	if ip.HasSourceRoute() {
+	if len(b) > wire.IPv4MinimumSize && b[0] != 0x45 && ip.HasSourceRoute() { // 0x45: no options
 		return s.drop(m, DropIPOptions)
 	}
 	src, dst := ip.Src(), ip.Dst()

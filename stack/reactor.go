@@ -162,13 +162,13 @@ func (s *Stack) Transmit(ms []*dpdk.Mbuf) int {
 	} else {
 		sent = s.captureTransmit(ms)
 	}
-	for _, m := range ms[sent:] {
-		bytes -= uint64(m.PktLen())
+	if sent < len(ms) {
+		for _, m := range ms[sent:] {
+			bytes -= uint64(m.PktLen())
+		}
+		s.ctr.TxRingFull += uint64(len(ms) - sent)
 	}
 	s.ctr.TxPackets += uint64(sent)
 	s.ctr.TxBytes += bytes
-	if sent < len(ms) {
-		s.ctr.TxRingFull += uint64(len(ms) - sent)
-	}
 	return sent
 }
