@@ -19,6 +19,7 @@ import (
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/eal"
+	"github.com/zocket/zocket/metrics"
 	"github.com/zocket/zocket/internal/ealargs"
 )
 
@@ -35,6 +36,7 @@ type config struct {
 	mode       string
 	eal        string
 	devs       devList
+	metrics    string // -metrics ADDR
 	cpu        int
 	n          int64
 	warmup     int64
@@ -105,6 +107,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.pause, "pause", false, "rte_pause-like PAUSE instruction after an empty poll")
 	fs.IntVar(&c.peer, "peer", 1, "c2c: the other `CPU`")
 	fs.BoolVar(&c.zc, "zc", true, "memif clients: add zero-copy=yes when EAL runs on hugepages with --single-file-segments\n(the client then lends its mbufs to the link instead of copying)")
+	fs.StringVar(&c.metrics, "metrics", "", "serve the ports' counters as Prometheus metrics on `ADDR` (host:port) at /metrics")
 	fs.DurationVar(&c.hk, "hk", 2*time.Millisecond, "ping/pong: yield to the Go scheduler at an agreed quiet moment every `DURATION` (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -248,6 +251,11 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 		}
 	}
 	time.Sleep(20 * time.Millisecond) // a memif peer's queues may lag its link by a little
+	stopMetrics, err := metrics.Serve(c.metrics, metrics.NewPortCollector("zfpmd", ports...))
+	if err != nil {
+		return fmt.Errorf("-metrics %s: %w", c.metrics, err)
+	}
+	defer stopMetrics()
 
 	pl, err := place(c)
 	if err != nil {

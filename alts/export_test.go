@@ -1,0 +1,4 @@
+package alts
+
+// SetBurstHook sets the function Send calls right after its burst returns (nil: none).
+func SetBurstHook(f func()) { burstHook = f }
