@@ -1,0 +1,100 @@
+package tcp
+
+import (
+	"syscall"
+
+	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/stack"
+	"github.com/zocket/zocket/wire"
+)
+
+// Hooks for package zc (zero-copy sends in the style of Onload's onload_zc_send and io_uring's
+// send_zc). They are exported for zc only; applications use zc.
+
+// ZCReason says why TCP gave up its reference to a zero-copy buffer (SetZCRelease).
+type ZCReason uint8
+
+// Reasons a zero-copy buffer leaves the send queue.
+const (
+	ZCAcked   ZCReason = iota // every byte in it was acknowledged
+	ZCCopied                  // the driver still held it when it had to be sent again: TCP copied it and let go
+	ZCAborted                 // the connection was reset or closed down before its bytes were acknowledged
+)
+
+// SetZCRelease installs, for st's TCP, the function told when a segment sent by ZCSend with a
+// non-zero tag leaves the send queue: TCP's reference to the buffer is handed over to it
+// instead of being recycled (the driver may still hold one of its own). One per stack; zc
+// installs it.
+func SetZCRelease(st *stack.Stack, fn func(m *dpdk.Mbuf, tag uint32, why ZCReason)) {
+	stateOf(st).zcRelease = fn
+}
+
+// ZCSend queues the n payload bytes that start at m's data offset as one segment, without
+// copying them: the connection's header template is written into m's headroom (at least
+// HeaderSize bytes) and m becomes the segment's frame in the send queue, patched and sent as
+// the windows allow, kept for retransmission and released when acknowledged. tag 0 means the
+// buffer is the stack's from then on (recycled on ACK, onload_zc_send); another tag hands it
+// to the SetZCRelease function when it leaves the queue (zc.SendZC). The segment is pushed at
+// once (no MSG_MORE). With warm the segment is built and patched and the headroom restored;
+// nothing is queued or sent and m stays the caller's.
+//
+// On success m is TCP's. On error m is unchanged and the caller's. Errors (bare): ENOTCONN
+// when the connection does not send; EMSGSIZE when n exceeds the MSS or the headroom is under
+// HeaderSize; EAGAIN when the send queue is full.
+func (c *Conn) ZCSend(m *dpdk.Mbuf, n int, tag uint32, warm bool) (int, error) {
+	if !c.canSend() {
+		return 0, syscall.ENOTCONN
+	}
+	if n > c.mss || m.Headroom() < c.hlen || n > m.DataLen()+m.Tailroom() {
+		return 0, syscall.EMSGSIZE
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if c.queued() == sqCap {
+		return 0, syscall.EAGAIN
+	}
+	m.SetLen(n)
+	psum := wire.Sum(m.Data(), 0) // once per buffer; retransmissions reuse it
+	b := m.Prepend(c.hlen)
+	copy(b, c.tmpl[:c.hlen])
+	if warm {
+		id, adv := c.ipID, c.rcvAdv
+		c.patch(m, b, c.sndNxt, wire.TCPFlagAck|wire.TCPFlagPsh, n, psum, 0)
+		c.ipID, c.rcvAdv = id, adv
+		m.Adj(c.hlen)
+		m.SetOlFlags(0)
+		return n, nil
+	}
+	e := &c.sq[c.sqTail%sqCap]
+	*e = txSeg{m: m, seq: c.sndQueuedEnd(), len: uint16(n), psum: psum, zc: tag}
+	c.sqTail++
+	c.sqBytes += n
+	c.more = false
+	c.push(false)
+	if c.queued() == sqCap && c.w.Readiness()&stack.EPOLLOUT != 0 {
+		c.w.NotReady(stack.EPOLLOUT)
+	}
+	return n, nil
+}
+
+// ZCSpace is how many more segments ZCSend can queue now.
+func (c *Conn) ZCSpace() int { return sqCap - c.queued() }
+
+// releaseBuf gives up the send queue's reference to a segment's buffer: a zero-copy buffer
+// with a tag goes to the stack's release hook, any other is recycled (or freed, when recycle
+// is false).
+func (c *Conn) releaseBuf(e *txSeg, recycle bool, why ZCReason) {
+	if e.zc != 0 && c.s.zcRelease != nil {
+		tag := e.zc
+		e.zc = 0
+		c.s.zcRelease(e.m, tag, why)
+		return
+	}
+	e.zc = 0
+	if recycle {
+		c.s.recycle(e.m)
+	} else {
+		e.m.Free()
+	}
+}
