@@ -19,8 +19,8 @@ import (
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/eal"
-	"github.com/zocket/zocket/metrics"
 	"github.com/zocket/zocket/internal/ealargs"
+	"github.com/zocket/zocket/metrics"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
