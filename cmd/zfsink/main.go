@@ -24,10 +24,8 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/signal"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -76,23 +74,15 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.dur, "t", 0, "exit `DURATION` after the first datagram (0: no limit)")
 	fs.StringVar(&c.pcap, "pcap", "", "receive from a capture `FILE` replayed forever (net_pcap, infinite_rx)")
 	fs.BoolVar(&c.verbose, "v", false, "print diagnostics (GC cycles, allocations, counters) to stderr")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := zfapp.Positional(fs, args)
+	if err != nil {
+		return nil, err
 	}
 	c.metrics = *metricsAddr
 	if len(pos) < 1 || len(pos) > 2 {
 		fs.Usage()
 		return nil, errors.New("zfsink: expected LOCAL:PORT [REMOTE:PORT]")
 	}
-	var err error
 	if c.local, err = netip.ParseAddrPort(pos[0]); err != nil {
 		return nil, fmt.Errorf("zfsink: %w", err)
 	}
@@ -108,31 +98,10 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 }
 
 func run(args []string, stdout, stderr io.Writer, stop *atomic.Bool) int {
-	c, err := parse(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	c.stop = stop
-	if c.stop == nil {
-		c.stop = new(atomic.Bool)
-		sigc := make(chan os.Signal, 1)
-		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
-		defer signal.Stop(sigc)
-		go func() {
-			if _, ok := <-sigc; ok {
-				c.stop.Store(true)
-			}
-		}()
-	}
-	if err := c.exec(stdout, stderr); err != nil {
-		fmt.Fprintln(stderr, "zfsink:", err)
-		return 1
-	}
-	return 0
+	var c *config
+	return zfapp.Run("zfsink", stderr, stop,
+		func() (err error) { c, err = parse(args, stderr); return err },
+		func(stop *atomic.Bool) error { c.stop = stop; return c.exec(stdout, stderr) })
 }
 
 // trace prints a call and its result unless -q.

@@ -245,7 +245,7 @@ func TestDumpRunningZftcppingpong(t *testing.T) {
 		return 0, false
 	}
 	var first uint64
-	require.Eventually(t, func() bool { v, ok := sndNxt(); first = v; return ok }, 20*time.Second, 50*time.Millisecond,
+	require.Eventually(t, func() bool { v, ok := sndNxt(); first = v; return ok }, 40*time.Second, 50*time.Millisecond,
 		"the ping's connection never showed up")
 	time.Sleep(50 * time.Millisecond)
 	second, ok := sndNxt()

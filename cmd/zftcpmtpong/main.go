@@ -24,7 +24,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/signal"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -82,30 +81,10 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 }
 
 func run(args []string, stdout, stderr io.Writer, stop *atomic.Bool) int {
-	c, err := parse(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	if stop == nil {
-		stop = new(atomic.Bool)
-		sigc := make(chan os.Signal, 1)
-		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
-		defer signal.Stop(sigc)
-		go func() {
-			if _, ok := <-sigc; ok {
-				stop.Store(true)
-			}
-		}()
-	}
-	if err := serve(c, stdout, stop); err != nil {
-		fmt.Fprintln(stderr, "zftcpmtpong:", err)
-		return 1
-	}
-	return 0
+	var c *config
+	return zfapp.Run("zftcpmtpong", stderr, stop,
+		func() (err error) { c, err = parse(args, stderr); return err },
+		func(stop *atomic.Bool) error { return serve(c, stdout, stop) })
 }
 
 // conn is one accepted connection and the bytes it is owed. owed moves from the receiving

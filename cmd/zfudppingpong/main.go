@@ -30,12 +30,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
-	"os/signal"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -112,16 +109,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.hk, "hk", 2*time.Millisecond, "housekeeping yield every `DURATION` (0: never)")
 	fs.DurationVar(&c.wait, "wait", 30*time.Second, "give up when the link or the first answer takes longer than `DURATION`")
 	fs.DurationVar(&c.idle, "idle", 5*time.Second, "pong: exit when nothing arrived for `DURATION` after the first datagram (0: never)")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := zfapp.Positional(fs, args)
+	if err != nil {
+		return nil, err
 	}
 	c.metrics = *metricsAddr
 	if len(pos) < 2 || len(pos) > 3 {
@@ -132,12 +122,11 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if c.mode != "ping" && c.mode != "pong" {
 		return nil, fmt.Errorf("zfudppingpong: unknown mode %q (ping or pong)", c.mode)
 	}
-	var err error
-	if c.local, err = parseAddr(pos[1]); err != nil {
+	if c.local, err = zfapp.ParseAddr(pos[1]); err != nil {
 		return nil, err
 	}
 	if len(pos) == 3 {
-		if c.remote, err = parseAddr(pos[2]); err != nil {
+		if c.remote, err = zfapp.ParseAddr(pos[2]); err != nil {
 			return nil, err
 		}
 	} else if !(c.mode == "pong" && c.sockperf) {
@@ -152,53 +141,11 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	return c, nil
 }
 
-// parseAddr takes HOST:PORT with an IPv4 host (a name is resolved by the system resolver).
-func parseAddr(s string) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap, nil
-	}
-	host, port, ok := strings.Cut(s, ":")
-	if !ok {
-		return netip.AddrPort{}, fmt.Errorf("zfudppingpong: %q: want HOST:PORT", s)
-	}
-	ips, err := net.LookupIP(host)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	for _, ip := range ips {
-		if ip4 := ip.To4(); ip4 != nil {
-			return netip.ParseAddrPort(ip4.String() + ":" + port)
-		}
-	}
-	return netip.AddrPort{}, fmt.Errorf("zfudppingpong: %s has no IPv4 address", host)
-}
-
 func run(args []string, stdout, stderr io.Writer, stop *atomic.Bool) int {
-	c, err := parse(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	c.stop = stop
-	if c.stop == nil {
-		c.stop = new(atomic.Bool)
-		sigc := make(chan os.Signal, 1)
-		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
-		defer signal.Stop(sigc)
-		go func() {
-			if _, ok := <-sigc; ok {
-				c.stop.Store(true)
-			}
-		}()
-	}
-	if err := c.exec(stdout, stderr); err != nil {
-		fmt.Fprintln(stderr, "zfudppingpong:", err)
-		return 1
-	}
-	return 0
+	var c *config
+	return zfapp.Run("zfudppingpong", stderr, stop,
+		func() (err error) { c, err = parse(args, stderr); return err },
+		func(stop *atomic.Bool) error { c.stop = stop; return c.exec(stdout, stderr) })
 }
 
 func (c *config) exec(stdout, stderr io.Writer) error {

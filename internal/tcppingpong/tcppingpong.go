@@ -10,10 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
-	"os"
-	"os/signal"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -106,16 +103,9 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 		fs.IntVar(&c.nalts, "alts", 3, "pong: `N` alternatives kept queued with candidate replies (1..64)")
 	}
 	fs.BoolVar(&c.sink, "sink", false, "pong: read and discard (the receiving end of -bulk)")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := zfapp.Positional(fs, args)
+	if err != nil {
+		return nil, err
 	}
 	c.metrics = *metricsAddr
 	if len(pos) != 2 {
@@ -126,8 +116,7 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 	if c.mode != "ping" && c.mode != "pong" {
 		return nil, fmt.Errorf("%s: unknown mode %q (ping or pong)", tool.Name, c.mode)
 	}
-	var err error
-	if c.addr, err = parseAddr(pos[1]); err != nil {
+	if c.addr, err = zfapp.ParseAddr(pos[1]); err != nil {
 		return nil, err
 	}
 	if (c.sockperf || c.sink) && c.mode != "pong" || c.bulk > 0 && c.mode != "ping" {
@@ -139,56 +128,14 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 	return c, nil
 }
 
-// parseAddr takes HOST:PORT with an IPv4 host (a name is resolved by the system resolver).
-func parseAddr(s string) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap, nil
-	}
-	host, port, ok := strings.Cut(s, ":")
-	if !ok {
-		return netip.AddrPort{}, fmt.Errorf("%q: want HOST:PORT", s)
-	}
-	ips, err := net.LookupIP(host)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	for _, ip := range ips {
-		if ip4 := ip.To4(); ip4 != nil {
-			return netip.ParseAddrPort(ip4.String() + ":" + port)
-		}
-	}
-	return netip.AddrPort{}, fmt.Errorf("%s has no IPv4 address", host)
-}
-
 // Run runs the tool with the command line args (without the program name) and returns the exit
 // code: 0, 1 after a failure, 2 for a usage error. stop, when not nil, ends a run early when set
 // (tests); nil installs a SIGINT/SIGTERM handler that does.
 func Run(tool Tool, args []string, stdout, stderr io.Writer, stop *atomic.Bool) int {
-	c, err := parse(tool, args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	c.stop = stop
-	if c.stop == nil {
-		c.stop = new(atomic.Bool)
-		sigc := make(chan os.Signal, 1)
-		signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
-		defer signal.Stop(sigc)
-		go func() {
-			if _, ok := <-sigc; ok {
-				c.stop.Store(true)
-			}
-		}()
-	}
-	if err := c.exec(stdout, stderr); err != nil {
-		fmt.Fprintln(stderr, tool.Name+":", err)
-		return 1
-	}
-	return 0
+	var c *config
+	return zfapp.Run(tool.Name, stderr, stop,
+		func() (err error) { c, err = parse(tool, args, stderr); return err },
+		func(stop *atomic.Bool) error { c.stop = stop; return c.exec(stdout, stderr) })
 }
 
 type loop struct {
