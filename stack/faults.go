@@ -9,7 +9,9 @@ import (
 // Faults configures the fault shim between the stack and its port: each transmitted frame is
 // dropped, duplicated, held back behind later frames (reordered) or corrupted (one byte after
 // the Ethernet header flipped, so that a checksum catches it) with the given probabilities,
-// drawn from a PRNG seeded with Seed so that a run can be replayed. Tests put a shim on each
+// drawn from a PRNG seeded with Seed so that a run can be replayed. A frame a transport still
+// holds (refcnt > 1) is copied before it is corrupted, and a duplicate is always a copy, so
+// that the shim never alters a transport's retransmission buffer. Tests put a shim on each
 // of two stacks to impair both directions.
 type Faults struct {
 	Seed      uint64
@@ -46,7 +48,21 @@ func (f *faultShim) apply(s *Stack, m *dpdk.Mbuf) bool {
 	}
 	if f.rng.Float64() < c.Corrupt {
 		if b := m.Data(); len(b) > 14 {
-			b[14+f.rng.IntN(len(b)-14)] ^= byte(1 + f.rng.IntN(255))
+			at, x := 14+f.rng.IntN(len(b)-14), byte(1+f.rng.IntN(255))
+			if m.Refcnt() > 1 {
+				// A transport still holds the frame (TCP keeps it for retransmission): corrupt
+				// a copy, or the retransmission would carry the damage too.
+				d := s.pool.Alloc()
+				if d == nil {
+					s.ctr.Faults.Dropped++
+					m.Free()
+					return true
+				}
+				copy(d.Append(len(b)), b)
+				m.Free()
+				m, b = d, d.Data()
+			}
+			b[at] ^= x
 			s.ctr.Faults.Corrupted++
 		}
 	}

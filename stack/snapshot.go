@@ -191,6 +191,15 @@ const (
 	AltsQueued                                   // TX alternatives: messages queued
 	AltsSent                                     // TX alternatives: alternatives sent
 	AltsCancelled                                // TX alternatives: alternatives cancelled
+	TCPPartialACKs                               // TCP NewReno partial ACKs (RFC 6582)
+	TCPLostRetransmits                           // TCP retransmissions found lost during recovery
+	TCPWindowProbes                              // TCP zero-window probes sent
+	TCPKeepaliveProbes                           // TCP keepalive probes sent
+	TCPOutOfOrderRemoved                         // TCP out-of-order entries moved in order when a hole filled
+	TCPOutOfOrderDropped                         // TCP out-of-order segments dropped (duplicate, queue full)
+	TCPSendNoMem                                 // TCP sends that found no buffer (ENOMEM)
+	TCPSynBacklogDrops                           // TCP half-open connections dropped for a new SYN
+	TCPChallengeACKsLimited                      // TCP challenge ACKs suppressed by the rate limit
 	NumTransportCounters
 )
 
@@ -217,6 +226,15 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"alts_queued", "TX alternatives: messages queued."},
 	{"alts_sent", "TX alternatives: alternatives sent."},
 	{"alts_cancelled", "TX alternatives: alternatives cancelled."},
+	{"tcp_partial_acks", "TCP NewReno partial ACKs (RFC 6582)."},
+	{"tcp_lost_retransmits", "TCP retransmissions found lost during recovery."},
+	{"tcp_window_probes", "TCP zero-window probes sent (persist timer)."},
+	{"tcp_keepalive_probes", "TCP keepalive probes sent."},
+	{"tcp_out_of_order_removed", "TCP out-of-order entries moved in order when a hole filled."},
+	{"tcp_out_of_order_dropped", "TCP out-of-order segments dropped (duplicate or queue full)."},
+	{"tcp_send_nomem", "TCP sends that found no packet buffer (ENOMEM)."},
+	{"tcp_syn_backlog_drops", "TCP half-open connections dropped to make room for a new SYN."},
+	{"tcp_challenge_acks_limited", "TCP challenge ACKs suppressed by the per-stack rate limit."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

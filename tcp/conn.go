@@ -92,10 +92,11 @@ type txSeg struct {
 	len  uint16
 	fin  bool
 	psum uint32
+	zc   uint32 // zero-copy completion tag (tcp/zc.go); 0: an ordinary buffer
 }
 
 // oooMax bounds the out-of-order queue (entries; each also takes a receive slot).
-const oooMax = 16
+const oooMax = 64
 
 // sqCap is the send queue's capacity in segments.
 const sqCap = 64
@@ -142,6 +143,8 @@ type Conn struct {
 	sqBytes             int
 	more                bool // the last Send said MsgMore: hold a partial last segment
 	dupAcks             int
+	holeDupLimit        int    // duplicates beyond which the hole's retransmission was lost
+	limitedTx           uint32 // segments limited transmit lets past cwnd (RFC 3042): 0..2
 
 	// Retransmission (RFC 6298).
 	srtt, rttvar, rto int64
@@ -172,13 +175,18 @@ type Conn struct {
 	ackNow      bool
 
 	rtxT, delackT, waitT stack.Timer
-	rtxAt, delackAt      int64 // the lazy timers' deadlines (timers.go); 0: none
+	kaT                  stack.Timer // keepalive (tcp_keepalive)
+	lastRcv              int64       // when the last segment arrived (keepalive)
+	kaSent               int         // keepalive probes unanswered
+	rtxAt, delackAt      int64       // the lazy timers' deadlines (timers.go); 0: none
 	w                    stack.Waitable
 
 	finSeq     wire.Seq // sequence number of our FIN, once queued
 	appClosed  bool     // Close was called
 	inRecovery bool
 	persisting bool // the retransmission timer is probing a closed window
+	probe      bool // the persist timer fired: a window too small for a segment may be used
+	rtoRecover bool // an RTO happened and SND.UNA has not yet passed recover (RFC 6582 §4.1)
 	recover    wire.Seq
 }
 
@@ -320,6 +328,7 @@ func (c *Conn) closeDown() {
 	s.st.StopTimer(&c.delackT)
 	c.rtxAt, c.delackAt = 0, 0
 	s.st.StopTimer(&c.waitT)
+	s.st.StopTimer(&c.kaT)
 	c.freeSendQueue()
 	c.freeOOO()
 	if c.ownPort {
@@ -358,7 +367,7 @@ func (c *Conn) free() {
 func (c *Conn) freeSendQueue() {
 	for c.sqHead != c.sqTail {
 		e := &c.sq[c.sqHead%sqCap]
-		e.m.Free()
+		c.releaseBuf(e, false, ZCAborted)
 		e.m = nil
 		c.sqHead++
 	}

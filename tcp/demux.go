@@ -47,19 +47,31 @@ func (r DropReason) Name() string {
 
 // Counters are a stack's TCP counters.
 type Counters struct {
-	RxSegments    uint64 // segments taken by the TCP demultiplexer
-	TxSegments    uint64 // segments handed to the port (data, control and retransmissions)
-	RxBytes       uint64 // in-order payload bytes queued for the application
-	TxBytes       uint64 // payload bytes sent for the first time
-	Retransmits   uint64 // segments sent again (RTO, fast retransmit, SYN, SYN-ACK)
-	ActiveOpens   uint64 // connections established by Connect
-	PassiveOpens  uint64 // connections established through a listener
-	Resets        uint64 // RSTs sent
-	ResetsRcvd    uint64 // RSTs that aborted a connection
-	ChallengeACKs uint64 // RFC 5961 challenge ACKs sent
-	OOOQueued     uint64 // segments kept in an out-of-order queue
-	TxNoBufs      uint64 // control segments not sent for want of a buffer
-	Drops         [NumDropReasons]uint64
+	RxSegments       uint64 // segments taken by the TCP demultiplexer
+	TxSegments       uint64 // segments handed to the port (data, control and retransmissions)
+	RxBytes          uint64 // in-order payload bytes queued for the application
+	TxBytes          uint64 // payload bytes sent for the first time
+	Retransmits      uint64 // segments sent again (RTO, fast retransmit, SYN, SYN-ACK)
+	ActiveOpens      uint64 // connections established by Connect
+	PassiveOpens     uint64 // connections established through a listener
+	Resets           uint64 // RSTs sent
+	ResetsRcvd       uint64 // RSTs that aborted a connection
+	RTOs             uint64 // retransmission timeouts on data or FIN (go-back-N from SND.UNA)
+	FastRetransmits  uint64 // fast retransmits on the third duplicate ACK (RFC 5681 §3.2)
+	PartialACKs      uint64 // NewReno partial ACKs, each retransmitting the next hole (RFC 6582)
+	LostRetransmits  uint64 // retransmissions found lost in recovery by the duplicates' count
+	DupACKs          uint64 // duplicate ACKs received (RFC 5681 §2)
+	ChallengeACKs    uint64 // RFC 5961 challenge ACKs sent
+	ChallengeLimited uint64 // challenge ACKs suppressed by the per-stack rate limit
+	WindowProbes     uint64 // zero-window probes sent (persist timer)
+	KeepaliveProbes  uint64 // keepalive probes sent
+	OOOQueued        uint64 // ooo: added (segments kept in an out-of-order queue)
+	OOORemoved       uint64 // ooo: removed (entries moved to the receive queue when a hole filled)
+	OOODropped       uint64 // ooo: dropped (duplicate, queue full, or reneged for in-order data)
+	SendENOMEM       uint64 // Send, ShutdownTx or Close that found no buffer (ENOMEM)
+	SynBacklogDrops  uint64 // half-open connections dropped to make room for a new SYN
+	TxNoBufs         uint64 // control segments not sent for want of a buffer
+	Drops            [NumDropReasons]uint64
 }
 
 // StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).
@@ -72,18 +84,20 @@ func StackCounters(st *stack.Stack) Counters {
 
 // config is the stack-wide TCP configuration read from the stack's attributes.
 type config struct {
-	delayedAck     bool
-	finwait        int64 // ns; 0 disabled
-	timewait       int64 // ns
-	initialCwnd    int   // bytes; 0: 10 * MSS
-	retries        int
-	synRetries     int
-	synackRetries  int
-	rtoMin, rtoMax int64 // ns
-	maxConns       int
-	maxListen      int
-	synBacklog     int
-	waitTimeWait   bool
+	delayedAck      bool
+	finwait         int64 // ns; 0 disabled
+	timewait        int64 // ns
+	initialCwnd     int   // bytes; 0: 10 * MSS
+	retries         int
+	synRetries      int
+	synackRetries   int
+	rtoMin, rtoMax  int64 // ns
+	maxConns        int
+	maxListen       int
+	synBacklog      int
+	waitTimeWait    bool
+	kaTime, kaIntvl int64 // ns; keepalive off when kaTime is 0
+	kaProbes        int
 }
 
 // state is a stack's TCP: the demultiplexer (4-tuple table, then listeners), endpoint counts,
@@ -95,11 +109,13 @@ type state struct {
 	cfg config
 
 	conns     map[uint64]*Conn   // by remote IP, remote port, local port
+	slots     []*Conn            // the table's connections in a slot table, for dumps (dump.go)
 	last      *Conn              // the last connection found: one compare in a one-flow loop
 	all       map[*Conn]struct{} // every connection not yet freed (teardown, diagnostics)
 	listeners map[uint16]*Listener
 	ports     *stack.PortSet
 	portRefs  map[uint16]int
+	zcRelease func(m *dpdk.Mbuf, tag uint32, why ZCReason) // zero-copy buffers leaving send queues (tcp/zc.go)
 
 	nconns  int // handles + connections, half-open and orphaned ones included
 	nlisten int
@@ -152,7 +168,12 @@ func stateOf(st *stack.Stack) *state {
 			maxListen:     int(a.IntOf(attr.MaxTCPListenEndpoints)),
 			synBacklog:    int(a.IntOf(attr.MaxTCPSynBacklog)),
 			waitTimeWait:  a.IntOf(attr.TCPWaitForTimeWait) != 0,
+			kaProbes:      int(a.IntOf(attr.TCPKeepaliveProbes)),
 		},
+	}
+	if a.IntOf(attr.TCPKeepalive) != 0 && a.IntOf(attr.TCPKeepaliveIntvlMs) > 0 {
+		s.cfg.kaTime = a.IntOf(attr.TCPKeepaliveTimeMs) * 1e6
+		s.cfg.kaIntvl = a.IntOf(attr.TCPKeepaliveIntvlMs) * 1e6
 	}
 	if s.cfg.rtoMax < s.cfg.rtoMin {
 		s.cfg.rtoMax = s.cfg.rtoMin
@@ -241,6 +262,7 @@ func (s *state) lookup(k uint64) *Conn {
 func (s *state) insert(c *Conn) {
 	s.conns[c.key] = c
 	c.inTable = true
+	s.slots = stack.SlotAdd(s.slots, c)
 }
 
 func (s *state) remove(c *Conn) {
@@ -249,6 +271,7 @@ func (s *state) remove(c *Conn) {
 	}
 	c.inTable = false
 	delete(s.conns, c.key)
+	stack.SlotRemove(s.slots, c)
 	if s.last == c {
 		s.last = nil
 	}
@@ -395,6 +418,7 @@ func (s *state) challengeOK() bool {
 		s.challengeSec, s.challengeCount = sec, 0
 	}
 	if s.challengeCount >= challengeLimit {
+		s.ctr.ChallengeLimited++
 		return false
 	}
 	s.challengeCount++

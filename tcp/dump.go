@@ -29,6 +29,18 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 	if d.Cursor() == 0 {
 		c := &s.ctr
 		d.Counter(stack.TCPRetransmits, c.Retransmits)
+		d.Counter(stack.TCPTimeouts, c.RTOs)
+		d.Counter(stack.TCPFastRetransmits, c.FastRetransmits)
+		d.Counter(stack.TCPDupACKs, c.DupACKs)
+		d.Counter(stack.TCPPartialACKs, c.PartialACKs)
+		d.Counter(stack.TCPLostRetransmits, c.LostRetransmits)
+		d.Counter(stack.TCPWindowProbes, c.WindowProbes)
+		d.Counter(stack.TCPKeepaliveProbes, c.KeepaliveProbes)
+		d.Counter(stack.TCPOutOfOrderRemoved, c.OOORemoved)
+		d.Counter(stack.TCPOutOfOrderDropped, c.OOODropped)
+		d.Counter(stack.TCPSendNoMem, c.SendENOMEM)
+		d.Counter(stack.TCPSynBacklogDrops, c.SynBacklogDrops)
+		d.Counter(stack.TCPChallengeACKsLimited, c.ChallengeLimited)
 		d.Counter(stack.TCPChallengeACKs, c.ChallengeACKs)
 		d.Counter(stack.TCPResetsSent, c.Resets)
 		d.Counter(stack.TCPResetsReceived, c.ResetsRcvd)

@@ -28,7 +28,7 @@ import (
 
 const kernelBytes = 100 << 20 // 100 MiB each way
 
-func kernelStack(t *testing.T, subnet int) (*lab.Kernel, *stack.Stack) {
+func kernelStack(t *testing.T, subnet int, kv ...string) (*lab.Kernel, *stack.Stack) {
 	t.Helper()
 	if _, err := exec.LookPath("socat"); err != nil {
 		t.Skip("socat not installed")
@@ -36,7 +36,7 @@ func kernelStack(t *testing.T, subnet int) (*lab.Kernel, *stack.Stack) {
 	k := lab.NewKernel(t, subnet)
 	port, err := dpdk.Probe(k.Device())
 	require.NoError(t, err)
-	s := lab.NewStack(t, port, lab.Attr(t, "local_ip", k.StackIP+"/24", "n_bufs", "4095"))
+	s := lab.NewStack(t, port, lab.Attr(t, append([]string{"local_ip", k.StackIP + "/24", "n_bufs", "4095"}, kv...)...))
 	t.Cleanup(func() {
 		// Let the last ACKs go, then drop what is left (TIME-WAIT).
 		for i := 0; i < 10000; i++ {

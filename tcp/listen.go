@@ -22,8 +22,10 @@ type Listener struct {
 // Listen makes a listening zocket on laddr, which must be the stack's own address with a
 // port (zftl_listen): port 0 picks an ephemeral one. Passive opens are answered with a SYN-ACK
 // carrying only the MSS option, retransmitted up to tcp_synack_retries times; at most
-// max_tcp_syn_backlog of them are half-open at a time per listener (further SYNs are dropped
-// and counted), and every connection, accepted or not, takes one of max_tcp_endpoints.
+// max_tcp_syn_backlog of them are half-open at a time per listener (a further SYN makes the
+// oldest half-open connection go, silently, counted as SynBacklogDrops; no SYN cookies), and
+// every connection, accepted or not, takes one of max_tcp_endpoints (beyond it SYNs are dropped
+// and counted as DropBacklog).
 //
 // Errors: EAFNOSUPPORT when laddr is not IPv4; EOPNOTSUPP for 0.0.0.0 (INADDR_ANY);
 // EADDRNOTAVAIL when laddr is not the stack's address; EADDRINUSE when the port is taken;
@@ -140,7 +142,7 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 	if fl&wire.TCPFlagSyn == 0 {
 		return s.drop(g.m, DropNoEndpoint)
 	}
-	if l.halfOpen >= s.cfg.synBacklog || s.nconns >= s.cfg.maxConns {
+	if l.halfOpen >= s.cfg.synBacklog && !l.evictOldest() || s.nconns >= s.cfg.maxConns {
 		return s.drop(g.m, DropBacklog)
 	}
 	o, err := wire.ParseTCPOptions(g.tcp.Options())
@@ -174,6 +176,20 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 	c.sendCtl(c.iss, wire.TCPFlagSyn|wire.TCPFlagAck)
 	c.armRTO()
 	s.recycle(g.m) // data on a SYN is not kept (no TCP Fast Open): the peer sends it again
+	return false
+}
+
+// evictOldest drops the oldest half-open connection, silently (its SYN may well have been
+// spoofed), to make room for a new SYN: under a SYN flood a legitimate handshake then has as
+// long as the flood takes to fill the backlog again, and no SYN is refused outright.
+func (l *Listener) evictOldest() bool {
+	for _, c := range l.pending {
+		if c.state == StateSynRecv {
+			l.s.ctr.SynBacklogDrops++
+			c.abort(0)
+			return true
+		}
+	}
 	return false
 }
 

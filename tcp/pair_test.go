@@ -442,6 +442,7 @@ func TestErrors(t *testing.T) {
 	}
 	_, err = c2.SendSingle([]byte("x"), 0)
 	assert.Equal(t, syscall.ENOMEM, err)
+	assert.Equal(t, uint64(1), StackCounters(p.A).SendENOMEM)
 	for _, m := range hold {
 		m.Free()
 	}

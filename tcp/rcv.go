@@ -16,6 +16,7 @@ var eofBuf [1]byte
 // user-visible happened.
 func (c *Conn) input(g *segment) bool {
 	s := c.s
+	c.lastRcv = s.st.Now()
 	if c.state == StateSynSent {
 		return c.synSentInput(g)
 	}
@@ -63,7 +64,7 @@ func (c *Conn) input(g *segment) bool {
 	if fl&wire.TCPFlagRst != 0 {
 		if g.seq != c.rcvNxt {
 			if c.state.synchronized() && s.challengeOK() {
-				c.sendCtl(c.sndNxt, wire.TCPFlagAck)
+				c.sendCtl(c.sndMax, wire.TCPFlagAck)
 			}
 			return s.drop(g.m, DropUnacceptable)
 		}
@@ -76,7 +77,7 @@ func (c *Conn) input(g *segment) bool {
 		if c.state == StateSynRecv {
 			c.sendCtl(c.iss, wire.TCPFlagSyn|wire.TCPFlagAck)
 		} else if s.challengeOK() {
-			c.sendCtl(c.sndNxt, wire.TCPFlagAck)
+			c.sendCtl(c.sndMax, wire.TCPFlagAck)
 		}
 		return s.drop(g.m, DropUnacceptable)
 	}
@@ -119,7 +120,7 @@ func (c *Conn) input(g *segment) bool {
 	}
 	if c.sndMax.LessThan(g.ack) {
 		// RFC 5961 §5.2: an ACK for data not yet sent is answered with an ACK and dropped.
-		c.sendCtl(c.sndNxt, wire.TCPFlagAck)
+		c.sendCtl(c.sndMax, wire.TCPFlagAck)
 		return s.drop(g.m, DropOld)
 	}
 	if g.ack.LessThan(c.sndUna.Add(-c.maxSndWnd)) && c.maxSndWnd > 0 {
@@ -155,7 +156,7 @@ func (c *Conn) input(g *segment) bool {
 		}
 	case StateTimeWait:
 		if fl&wire.TCPFlagFin != 0 {
-			c.sendCtl(c.sndNxt, wire.TCPFlagAck)
+			c.sendCtl(c.sndMax, wire.TCPFlagAck)
 			c.enterTimeWait()
 		}
 		s.recycle(g.m)
@@ -216,13 +217,17 @@ func (c *Conn) input(g *segment) bool {
 	return event
 }
 
-// acceptable is RFC 9293's segment acceptability test (§3.10.7.4).
+// acceptable is RFC 9293's segment acceptability test (§3.10.7.4), except that a segment
+// without data may also sit exactly at the window's right edge (RCV.NXT+RCV.WND), as Linux's
+// tcp_sequence allows: a peer that filled our window and lost our ACKs sends its bare ACKs at
+// SND.MAX, which is that edge; refusing them (both ends doing so) left two stacks dropping
+// each other's ACKs until tcp_retries ran out (TestLossyLink, 30 % loss, seed 35).
 func acceptable(seq wire.Seq, seglen uint32, rcvNxt wire.Seq, wnd uint32) bool {
 	if seglen == 0 {
 		if wnd == 0 {
 			return seq == rcvNxt
 		}
-		return seq.InWindow(rcvNxt, wnd)
+		return seq.InWindow(rcvNxt, wnd) || seq == rcvNxt.Add(wnd)
 	}
 	if wnd == 0 {
 		return false
@@ -239,6 +244,9 @@ func (c *Conn) processAck(g *segment) bool {
 	event := false
 	if c.sndUna.LessThan(ack) {
 		acked := c.sndUna.Size(ack)
+		if c.sndUna == c.iss {
+			acked-- // the SYN is no data: it does not open cwnd
+		}
 		for c.sqHead != c.sqTail {
 			e := &c.sq[c.sqHead%sqCap]
 			end := e.seq.Add(uint32(e.len))
@@ -249,7 +257,7 @@ func (c *Conn) processAck(g *segment) bool {
 				break
 			}
 			c.sqBytes -= int(e.len)
-			s.recycle(e.m)
+			c.releaseBuf(e, true, ZCAcked)
 			e.m = nil
 			c.sqHead++
 		}
@@ -265,12 +273,30 @@ func (c *Conn) processAck(g *segment) bool {
 			c.rttSample(s.st.Now() - c.rttTime)
 		}
 		c.retries = 0
+		if c.rtoRecover && c.recover.LessThanEq(ack) {
+			c.rtoRecover = false
+		}
 		if c.inRecovery {
 			if c.recover.LessThanEq(ack) {
+				// Full ACK (RFC 6582 §3.2 step 3): deflate to ssthresh (the RFC's second
+				// option, as Linux; the burst it may allow is bounded by txBurst).
 				c.inRecovery = false
 				c.cwnd = c.ssthresh
 			} else {
-				c.retransmitFirst() // NewReno partial ACK
+				// Partial ACK: retransmit the next hole, deflate by what was acknowledged and
+				// add one segment back.
+				s.ctr.PartialACKs++
+				if c.cwnd > acked {
+					c.cwnd -= acked
+				} else {
+					c.cwnd = 0
+				}
+				if acked >= uint32(c.mss) {
+					c.cwnd += uint32(c.mss)
+				}
+				c.cwnd = max(c.cwnd, uint32(c.mss))
+				c.dupAcks = 0
+				c.retransmitHole()
 			}
 		} else if c.cwnd < c.ssthresh {
 			c.cwnd += min(acked, uint32(c.mss))
@@ -278,6 +304,7 @@ func (c *Conn) processAck(g *segment) bool {
 			c.cwnd += max(uint32(c.mss)*uint32(c.mss)/c.cwnd, 1)
 		}
 		c.dupAcks = 0
+		c.limitedTx = 0
 		if c.sndUna == c.sndMax {
 			c.rtxAt = 0
 		} else {
@@ -287,14 +314,36 @@ func (c *Conn) processAck(g *segment) bool {
 	} else if ack == c.sndUna && g.plen == 0 && g.flags&wire.TCPFlagFin == 0 &&
 		c.sndUna != c.sndMax && g.wnd == c.sndWnd {
 		c.dupAcks++
-		if c.dupAcks == 3 && !c.inRecovery {
+		s.ctr.DupACKs++
+		switch {
+		case c.dupAcks < 3 && !c.inRecovery && !c.rtoRecover:
+			// Limited transmit (RFC 3042): each of the first two duplicates lets one new
+			// segment go beyond cwnd, so that a small window still yields three duplicates
+			// (not after an RTO: what would go is go-back-N, not new data).
+			c.limitedTx = uint32(c.dupAcks)
+		case c.inRecovery:
+			c.cwnd += uint32(c.mss) // RFC 6582 §3.2 step 4: inflate per duplicate ACK
+			if c.dupAcks > c.holeDupLimit {
+				// More duplicates than segments were in flight past the hole when it was
+				// retransmitted: later segments overtook the retransmission, which was lost.
+				// Send it again now rather than wait for the RTO (RFC 6582 has no such
+				// rule; without SACK it is the only sign of a lost retransmission).
+				s.ctr.LostRetransmits++
+				c.retransmitHole()
+			}
+		case c.dupAcks == 3 && (!c.rtoRecover || c.cwnd > uint32(c.mss)):
+			// Fast retransmit (RFC 5681 §3.2, RFC 6582 §3.2 step 2). After an RTO, duplicates
+			// start a recovery only by RFC 6582 §4.2's ACK heuristic (cwnd above one
+			// segment: the go-back-N has been acknowledged for a while, so the duplicates
+			// are for a new hole rather than for segments sent twice).
 			flight := c.sndUna.Size(c.sndMax)
 			c.ssthresh = max(flight/2, uint32(2*c.mss))
 			c.cwnd = c.ssthresh + uint32(3*c.mss)
 			c.inRecovery, c.recover = true, c.sndMax
-			c.retransmitFirst()
-		} else if c.dupAcks > 3 && c.inRecovery {
-			c.cwnd += uint32(c.mss)
+			c.rtoRecover = false
+			c.limitedTx = 0
+			s.ctr.FastRetransmits++
+			c.retransmitHole()
 		}
 	}
 	if c.sndWl1.LessThan(g.seq) || c.sndWl1 == g.seq && c.sndWl2.LessThanEq(ack) {
@@ -369,6 +418,7 @@ func (c *Conn) appendInOrder(m *dpdk.Mbuf, off, plen int, kept *bool, renege boo
 		c.s.recycle(c.ooo[c.nooo].m)
 		c.ooo[c.nooo].m = nil
 		c.oooFin = false
+		c.s.ctr.OOODropped++
 	}
 	if m.Refcnt() != 1 && plen < c.rcvMSS/2 {
 		if nm := c.s.cache.Take(); nm != nil {
@@ -407,7 +457,7 @@ func (c *Conn) queueOOO(g *segment) bool {
 			// Overlaps the front: keep only what lies beyond o.
 			oe := o.seq.Add(uint32(o.len))
 			if end.LessThanEq(oe) {
-				s.ctr.Drops[DropUnacceptable]++
+				s.ctr.OOODropped++
 				return false
 			}
 			d := int(seq.Size(oe))
@@ -425,6 +475,7 @@ func (c *Conn) queueOOO(g *segment) bool {
 	}
 	if c.nooo == oooMax || int(c.rqTail-c.rqHead)+c.nooo >= c.maxBufs-1 {
 		s.ctr.Drops[DropOOOFull]++
+		s.ctr.OOODropped++
 		return false
 	}
 	copy(c.ooo[i+1:c.nooo+1], c.ooo[i:c.nooo])
@@ -446,6 +497,7 @@ func (c *Conn) pullOOO() {
 		oe := o.seq.Add(uint32(o.len))
 		if oe.LessThanEq(c.rcvNxt) {
 			s.recycle(o.m)
+			s.ctr.OOODropped++
 			k++
 			continue
 		}
@@ -464,6 +516,7 @@ func (c *Conn) pullOOO() {
 		}
 		c.rcvNxt = c.rcvNxt.Add(uint32(n))
 		s.ctr.RxBytes += uint64(n)
+		s.ctr.OOORemoved++
 		k++
 	}
 	copy(c.ooo[:], c.ooo[k:c.nooo])
@@ -612,6 +665,7 @@ func (c *Conn) established() {
 	if c.synRetried && c.srtt == 0 {
 		c.rto = synLossRTO
 	}
+	c.armKeepalive()
 	if c.l != nil {
 		s.ctr.PassiveOpens++
 		c.l.onEstablished(c)

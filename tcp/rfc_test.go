@@ -305,6 +305,9 @@ func TestScriptSynChallenge(t *testing.T) {
 		n += len(sc.emitted())
 	}
 	assert.Equal(t, challengeLimit, n)
+	cnt := StackCounters(sc.r.S)
+	assert.Equal(t, uint64(challengeLimit), cnt.ChallengeACKs)
+	assert.Equal(t, uint64(challengeLimit+1), cnt.ChallengeLimited)
 	sc.r.Clock.Advance(1000 * ms)
 	sc.send(seg{flags: fS, seq: peerISN + 500})
 	sc.expect(flags(fA))
@@ -492,9 +495,12 @@ func TestScriptSynBacklog(t *testing.T) {
 	inUse := sc.r.S.Pool().InUse()
 	for i := 0; i < 19; i++ {
 		sc.send(seg{flags: fS, seq: wire.Seq(i * 1000), sport: uint16(1000 + i), mss: 1460})
+		sc.expect(flags(fSA), ackNum(wire.Seq(i*1000+1)))
 	}
-	assert.Len(t, sc.emitted(), 3)
-	assert.Equal(t, uint64(16), StackCounters(sc.r.S).Drops[DropBacklog])
+	// The oldest half-open connections made room, silently: 20 SYNs, a backlog of 4.
+	assert.Equal(t, uint64(16), StackCounters(sc.r.S).SynBacklogDrops)
+	assert.Zero(t, StackCounters(sc.r.S).Drops[DropBacklog])
+	assert.Equal(t, 4, l.halfOpen)
 	sc.r.Clock.Advance(1)
 	assert.LessOrEqual(t, sc.r.S.Pool().InUse(), inUse+8)
 	sc.r.Clock.Advance(1000 * ms)

@@ -131,6 +131,12 @@ func (c *Conn) rcvWindow() uint32 {
 	return w
 }
 
+// Segments without data (ACKs, challenge ACKs, RSTs) carry SND.MAX, the highest sequence number
+// sent, rather than SND.NXT: after an RTO rewinds SND.NXT for go-back-N, SND.NXT can lie below
+// the peer's RCV.NXT, and a peer drops a bare ACK there as unacceptable (RFC 9293 §3.10.7.4).
+// Two ends both rewound would then drop each other's ACKs for ever (Linux's
+// tcp_acceptable_seq keeps snd_nxt for the same reason: it never rewinds it).
+
 // sendCtl sends a segment without payload from the template: SYN, SYN-ACK (with the MSS
 // option), ACK, FIN-less control. It is queued for the end of the reactor turn.
 func (c *Conn) sendCtl(seq wire.Seq, fl wire.TCPFlags) {
@@ -164,7 +170,7 @@ func (c *Conn) sendCtl(seq wire.Seq, fl wire.TCPFlags) {
 // sendRst sends a RST for this connection (abort, data after close).
 func (c *Conn) sendRst() {
 	c.s.ctr.Resets++
-	c.sendCtl(c.sndNxt, wire.TCPFlagRst|wire.TCPFlagAck)
+	c.sendCtl(c.sndMax, wire.TCPFlagRst|wire.TCPFlagAck)
 }
 
 // ackSent records that an ACK for everything received went out.
@@ -179,7 +185,7 @@ func (c *Conn) sendAck() {
 	if c.state.synchronized() && c.push(true) > 0 {
 		return
 	}
-	c.sendCtl(c.sndNxt, wire.TCPFlagAck)
+	c.sendCtl(c.sndMax, wire.TCPFlagAck)
 }
 
 // canSend reports whether the state lets the application queue data.
@@ -265,6 +271,7 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 	nseg := (n - fill + c.mss - 1) / c.mss
 	s := c.s
 	if nseg > 0 && !s.cache.TakeBulk(s.freev[:nseg]) {
+		s.ctr.SendENOMEM++
 		return 0, syscall.ENOMEM
 	}
 	r := iovReader{iov: iov}
@@ -376,6 +383,7 @@ func (c *Conn) queueFin() error {
 	}
 	m := c.s.cache.Take()
 	if m == nil {
+		c.s.ctr.SendENOMEM++
 		return syscall.ENOMEM
 	}
 	copy(m.Append(c.hlen), c.tmpl[:c.hlen])
@@ -386,9 +394,10 @@ func (c *Conn) queueFin() error {
 	return nil
 }
 
-// sendWindow is how far past sndUna we may send: the peer's window, limited by cwnd.
+// sendWindow is how far past sndUna we may send: the peer's window, limited by cwnd (plus up
+// to two segments of limited transmit, RFC 3042).
 func (c *Conn) sendWindow() uint32 {
-	return min(c.sndWnd, c.cwnd)
+	return min(c.sndWnd, c.cwnd+c.limitedTx*uint32(c.mss))
 }
 
 // push sends queued segments while the windows allow, one burst, and returns how many went.
@@ -410,8 +419,16 @@ func (c *Conn) push(flush bool) int {
 		}
 		if e.len > 0 {
 			used := c.sndUna.Size(e.seq)
+			if int32(used) < 0 {
+				used = 0 // partly acknowledged already: the peer has its front
+			}
 			if used+uint32(e.len) > wnd {
-				if used >= wnd || !c.split(i, int(wnd-used)) {
+				// Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a piece of a segment goes only
+				// when it is at least an MSS or half the largest window the peer offered, or
+				// as the persist timer's probe.
+				avail := int(wnd) - int(used)
+				if avail <= 0 || avail < c.mss && uint32(avail) < c.maxSndWnd/2 && !c.probe ||
+					!c.split(i, avail) {
 					break
 				}
 			}
@@ -492,7 +509,7 @@ func (c *Conn) unshare(e *txSeg) bool {
 	d := e.m.Data()
 	n := c.hlen + int(e.len)
 	copy(m.Append(n), d[:n])
-	e.m.Free()
+	c.releaseBuf(e, false, ZCCopied)
 	e.m = m
 	return true
 }
@@ -533,23 +550,64 @@ func (c *Conn) retransmitFirst() {
 	if c.sqHead == c.sqTail || c.sqHead == c.sqNext {
 		return
 	}
+	c.resend()
+}
+
+// retransmitHole retransmits the oldest segment in recovery and notes how many duplicate ACKs
+// may still come for segments sent before it: one per segment in flight past it, plus two for
+// reordering and duplication. More than that means the retransmission itself was lost.
+func (c *Conn) retransmitHole() {
+	c.retransmitFirst()
+	past := uint32(0)
+	if c.sqHead != c.sqTail {
+		e := &c.sq[c.sqHead%sqCap]
+		if end := e.seq.Add(uint32(e.len)); end.LessThan(c.sndMax) {
+			past = (end.Size(c.sndMax) + uint32(c.mss) - 1) / uint32(c.mss)
+		}
+	}
+	c.holeDupLimit = c.dupAcks + int(past) + 2
+}
+
+// retransmitFirstAnyway sends the oldest queued segment after an RTO that the window kept
+// push from sending: it then counts as sent (SND.NXT passes it).
+func (c *Conn) retransmitFirstAnyway() {
+	if c.sqHead == c.sqTail || c.sqHead != c.sqNext || !c.state.synchronized() {
+		return
+	}
+	e := &c.sq[c.sqHead%sqCap]
+	if !e.seq.LessThan(c.sndMax) {
+		return // never sent: the persist timer handles it
+	}
+	if c.resend() {
+		c.sqNext++
+		end := e.seq.Add(uint32(e.len))
+		if e.fin {
+			end++
+		}
+		c.sndNxt = end
+	}
+}
+
+// resend transmits the oldest queued segment again and reports whether the port took it.
+func (c *Conn) resend() bool {
 	e := &c.sq[c.sqHead%sqCap]
 	if e.m.Refcnt() != 1 && !c.unshare(e) {
-		return
+		return false
 	}
 	fl := segFlags(e)
 	c.patch(e.m, e.m.Data(), e.seq, fl, int(e.len), e.psum, 0)
 	padFrame(e.m)
 	e.m.RefcntAdd(1)
 	c.s.txv[0] = e.m
-	if c.transmit(1) == 1 {
-		c.s.ctr.Retransmits++
-		c.s.ctr.TxSegments++
-		c.ackSent()
-		c.rttTiming = false
-	} else {
+	if c.transmit(1) != 1 {
 		e.m.RefcntAdd(-1)
+		return false
 	}
+	c.s.ctr.Retransmits++
+	c.s.ctr.TxSegments++
+	c.ackSent()
+	c.rttTiming = false
+	return true
 }
 
 // segFlags are a queued segment's flags: ACK, PSH with data, FIN on the last.

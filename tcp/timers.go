@@ -20,6 +20,7 @@ const (
 type rtxHandler Conn
 type delackHandler Conn
 type waitHandler Conn
+type keepaliveHandler Conn
 
 // The retransmission and delayed-ACK timers are lazy (as Linux's are): the connection keeps
 // the deadline it wants (rtxAt, delackAt; 0 for none) and touches the wheel only when the
@@ -148,9 +149,13 @@ func (c *Conn) onRTO() {
 		// Nothing in flight: a window probe (one byte before sndUna, which the peer ACKs with
 		// its current window), unless the window opened meanwhile.
 		c.persisting = false
-		if c.push(false) > 0 || c.sqNext == c.sqTail {
+		c.probe = true
+		sent := c.push(false)
+		c.probe = false
+		if sent > 0 || c.sqNext == c.sqTail {
 			return
 		}
+		s.ctr.WindowProbes++
 		c.sendCtl(c.sndUna.Add(^uint32(0)), wire.TCPFlagAck)
 		c.backoff()
 		c.persisting = true
@@ -163,17 +168,27 @@ func (c *Conn) onRTO() {
 		return
 	}
 	c.retries++
+	s.ctr.RTOs++
 	flight := c.sndUna.Size(c.sndMax)
-	c.ssthresh = max(flight/2, uint32(2*c.mss))
+	if c.retries == 1 {
+		// RFC 5681 §3.1 eq. (4); a repeated timeout for the same data keeps ssthresh.
+		c.ssthresh = max(flight/2, uint32(2*c.mss))
+	}
 	c.cwnd = uint32(c.mss)
 	c.inRecovery = false
+	c.rtoRecover, c.recover = true, c.sndMax
 	c.dupAcks = 0
+	c.limitedTx = 0
 	c.rttTiming = false // Karn: no sample from retransmitted data
 	c.backoff()
 	c.sqNext = c.sqHead
 	c.sndNxt = c.sndUna
 	c.armRTO()
-	c.push(true)
+	if c.push(true) == 0 {
+		// The peer's window shrank below the oldest segment: send it anyway, as Linux does,
+		// so that the peer's answer carries its window; retries still count.
+		c.retransmitFirstAnyway()
+	}
 }
 
 // rttSample updates SRTT, RTTVAR and RTO from a measurement of r ns (RFC 6298 §2: α = 1/8,
@@ -204,6 +219,7 @@ func (c *Conn) enterTimeWait() {
 	st := c.s.st
 	st.StopTimer(&c.rtxT)
 	st.StopTimer(&c.delackT)
+	st.StopTimer(&c.kaT)
 	c.rtxAt, c.delackAt = 0, 0
 	if c.s.cfg.timewait == 0 {
 		c.closeDown()
@@ -219,4 +235,45 @@ func (c *Conn) armFinwait() {
 	if c.state == StateFinWait2 && c.appClosed && c.s.cfg.finwait > 0 && !c.waitT.Armed() {
 		c.s.st.ArmTimer(&c.waitT, c.s.st.Now()+c.s.cfg.finwait, (*waitHandler)(c))
 	}
+}
+
+// armKeepalive starts the keepalive timer when tcp_keepalive is on (at establishment).
+func (c *Conn) armKeepalive() {
+	if c.s.cfg.kaTime > 0 {
+		c.lastRcv = c.s.st.Now()
+		c.s.st.ArmTimer(&c.kaT, c.lastRcv+c.s.cfg.kaTime, (*keepaliveHandler)(c))
+	}
+}
+
+// Expire is the keepalive timer (tcp_keepalive; off by default): after tcp_keepalive_time_ms
+// without a segment from the peer, a probe (an ACK one byte before SND.UNA, which the peer must
+// answer) every tcp_keepalive_intvl_ms; after tcp_keepalive_probes unanswered, the connection
+// aborts with ETIMEDOUT. Any segment received restarts the idle time. While data is in flight
+// the retransmission timer watches the peer instead.
+func (h *keepaliveHandler) Expire(now int64) {
+	c := (*Conn)(h)
+	s := c.s
+	switch c.state {
+	case StateEstablished, StateCloseWait, StateFinWait1, StateFinWait2:
+	default:
+		return
+	}
+	if idle := now - c.lastRcv; idle < s.cfg.kaTime {
+		c.kaSent = 0
+		s.st.ArmTimer(&c.kaT, c.lastRcv+s.cfg.kaTime, h)
+		return
+	}
+	if c.sndUna != c.sndMax || c.persisting {
+		s.st.ArmTimer(&c.kaT, now+s.cfg.kaIntvl, h)
+		return
+	}
+	if c.kaSent >= s.cfg.kaProbes {
+		c.sendRst()
+		c.abort(syscall.ETIMEDOUT)
+		return
+	}
+	c.kaSent++
+	s.ctr.KeepaliveProbes++
+	c.sendCtl(c.sndUna.Add(^uint32(0)), wire.TCPFlagAck)
+	s.st.ArmTimer(&c.kaT, now+s.cfg.kaIntvl, h)
 }

@@ -1,0 +1,327 @@
+package tcp
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/stack"
+)
+
+// Kernel interop under loss (the issue's item 5): nftables in a router namespace between the
+// stack and Linux drops a random 5 % of the TCP frames each way (see newLossyKernel). Linux's TCP and ours recover;
+// the stream's SHA-256 must match; the longest time without progress is measured.
+// ZOCKET_KERNEL_LOSS_MIB sets the size each way (default 16 MiB for CI; the issue's 256 MiB
+// with ZOCKET_KERNEL_LOSS_MIB=256). Both sides run with a 20 ms minimum RTO (ours by attribute,
+// Linux's by the route's rto_min), which keeps the run short without changing the logic.
+
+const lossPct = 5
+
+func kernelLossBytes() int {
+	if v, err := strconv.Atoi(os.Getenv("ZOCKET_KERNEL_LOSS_MIB")); err == nil && v > 0 {
+		return v << 20
+	}
+	return 16 << 20
+}
+
+// lossyKernel is the kernel peer behind a router: socat runs in a second namespace (K2,
+// 198.19.N+1.1/24) reached through the lab's namespace (K), which forwards and drops a random
+// pct % of the TCP frames each way in its nftables forward chain. Drops in the forward path are
+// real loss to both TCPs (a drop on the sending host's own egress would be reported to its TCP
+// as a local send failure and retried, not lost). It returns the peer's address.
+type lossyKernel struct {
+	*lab.Kernel
+	NS2  string
+	Peer string
+}
+
+func (k *lossyKernel) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", k.NS2, name}, args...)...)
+}
+
+func newLossyKernel(t *testing.T, subnet, pct int) (*lossyKernel, *stack.Stack) {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed")
+	}
+	k, s := kernelStack(t, subnet, "tcp_rto_min_ms", "20", "gateway", fmt.Sprintf("198.19.%d.1", subnet))
+	lk := &lossyKernel{Kernel: k, NS2: k.NS + "b", Peer: fmt.Sprintf("198.19.%d.1", subnet+1)}
+	inner, peer := k.Veth+"f", k.Veth+"g"
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", lk.NS2).Run() })
+	sh := func(args ...string) {
+		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		require.NoError(t, err, "%v: %s", args, out)
+	}
+	sh("ip", "netns", "add", lk.NS2)
+	sh("ip", "link", "add", inner, "netns", k.NS, "type", "veth", "peer", "name", peer, "netns", lk.NS2)
+	k.Exec(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	k.Exec(t, "ip", "addr", "add", fmt.Sprintf("198.19.%d.254/24", subnet+1), "dev", inner)
+	k.Exec(t, "ip", "link", "set", inner, "up")
+	in2 := func(args ...string) { sh(append([]string{"ip", "netns", "exec", lk.NS2}, args...)...) }
+	in2("ip", "link", "set", "lo", "up")
+	in2("ip", "addr", "add", lk.Peer+"/24", "dev", peer)
+	in2("ip", "link", "set", peer, "up")
+	in2("ip", "route", "add", "default", "via", fmt.Sprintf("198.19.%d.254", subnet+1), "rto_min", "20ms")
+	if _, err := exec.LookPath("ethtool"); err == nil {
+		for _, dev := range []string{inner, k.PeerVeth} {
+			exec.Command("ip", "netns", "exec", k.NS, "ethtool", "-K", dev, "gro", "off", "tso", "off", "gso", "off").Run()
+		}
+		in2("ethtool", "-K", peer, "tx", "off", "tso", "off", "gso", "off")
+	}
+	rules := fmt.Sprintf(`table inet zloss {
+	chain zfwd { type filter hook forward priority 0; meta l4proto tcp numgen random mod 100 < %d counter drop; }
+}`, pct)
+	path := filepath.Join(t.TempDir(), "loss.nft")
+	require.NoError(t, os.WriteFile(path, []byte(rules), 0o644))
+	k.Exec(t, "nft", "-f", path)
+	t.Cleanup(func() {
+		out, _ := exec.Command("ip", "netns", "exec", k.NS, "nft", "list", "table", "inet", "zloss").CombinedOutput()
+		t.Logf("nftables: %s", out)
+	})
+	return lk, s
+}
+
+// progress tracks the longest wall-clock gap between advances of a counter.
+type progress struct {
+	last    time.Time
+	val     int
+	longest time.Duration
+	c       *Conn
+	before  string // the connection's state before the longest gap
+	prev    string
+}
+
+func (p *progress) see(v int) {
+	now := time.Now()
+	if p.last.IsZero() {
+		p.last = now
+	}
+	if v != p.val {
+		if d := now.Sub(p.last); d > p.longest {
+			p.longest, p.before = d, p.prev
+		}
+		p.val, p.last = v, now
+		if p.c != nil {
+			p.prev = p.c.debug()
+		}
+	}
+}
+
+func TestKernelLossBothWays(t *testing.T) {
+	n := kernelLossBytes()
+	k, s := newLossyKernel(t, 63, lossPct)
+
+	// Linux → zocket.
+	src, want := randomFile(t, n, 3)
+	l, err := Listen(s, netip.MustParseAddrPort(k.StackIP+":7002"), nil)
+	require.NoError(t, err)
+	defer l.Close()
+	start := time.Now()
+	out, done := background(t, k.Command("socat", "-u", "-b", "65536", "OPEN:"+src, "TCP4:"+k.StackIP+":7002"))
+	var c *Conn
+	poll(t, s, 30*time.Second, "socat's connection", func() bool { c, _ = l.Accept(); return c != nil })
+	h := sha256.New()
+	msg := NewMsg(64)
+	got := 0
+	rx := progress{c: c}
+	poll(t, s, 240*time.Second, "the stream from socat", func() bool {
+		rx.see(got)
+		c.ZcRecv(msg)
+		if len(msg.Iov) == 0 {
+			return false
+		}
+		for _, b := range msg.Iov {
+			h.Write(b)
+			got += len(b)
+		}
+		r, err := c.ZcRecvDone(msg)
+		require.NoError(t, err)
+		return r == 0
+	})
+	inDur := time.Since(start)
+	assert.Equal(t, n, got)
+	assert.Equal(t, want, hex.EncodeToString(h.Sum(nil)), "SHA-256 of the stream")
+	require.NoError(t, c.ShutdownTx())
+	poll(t, s, 30*time.Second, "socat's exit", func() bool {
+		select {
+		case err := <-done:
+			require.NoError(t, err, out.String())
+			return true
+		default:
+			return false
+		}
+	})
+	poll(t, s, 30*time.Second, "the close", func() bool { return c.State() == StateClose })
+	assert.NoError(t, c.Err())
+	require.NoError(t, c.Close())
+	inCtr := StackCounters(s)
+
+	// zocket → Linux.
+	dst := filepath.Join(t.TempDir(), "dst.bin")
+	out, done = background(t, k.Command("socat", "-u", "-b", "65536", "TCP4-LISTEN:7003,reuseaddr", "CREATE:"+dst))
+	raddr := netip.MustParseAddrPort(k.Peer + ":7003")
+	c = nil
+	deadline := time.Now().Add(30 * time.Second)
+	for c == nil || c.State() != StateEstablished {
+		require.True(t, time.Now().Before(deadline), "no connection to socat")
+		if c == nil || c.State() == StateClose {
+			if c != nil {
+				c.Close()
+				time.Sleep(20 * time.Millisecond)
+			}
+			hd, err := NewHandle(s, nil)
+			require.NoError(t, err)
+			c, err = hd.Connect(raddr)
+			require.NoError(t, err)
+		}
+		for i := 0; i < 64; i++ {
+			s.Perform()
+		}
+	}
+	hs := sha256.New()
+	rng := rand.NewChaCha8([32]byte{4})
+	chunk := make([]byte, 64<<10)
+	sent := 0
+	var pending []byte
+	tx := progress{c: c}
+	start = time.Now()
+	poll(t, s, 240*time.Second, "the stream to socat", func() bool {
+		tx.see(int(c.sndUna))
+		for sent < n {
+			if len(pending) == 0 {
+				k := min(len(chunk), n-sent)
+				rng.Read(chunk[:k])
+				pending = chunk[:k]
+			}
+			w, err := c.SendSingle(pending, 0)
+			if err == syscall.EAGAIN {
+				return false
+			}
+			require.NoError(t, err)
+			hs.Write(pending[:w])
+			pending = pending[w:]
+			sent += w
+		}
+		return c.sndUna == c.sndMax
+	})
+	outDur := time.Since(start)
+	require.NoError(t, c.ShutdownTx())
+	buf := make([]byte, 16)
+	poll(t, s, 30*time.Second, "socat's FIN", func() bool {
+		k, err := c.Recv([][]byte{buf})
+		return err == nil && k == 0
+	})
+	poll(t, s, 30*time.Second, "socat's exit", func() bool {
+		select {
+		case err := <-done:
+			require.NoError(t, err, out.String())
+			return true
+		default:
+			return false
+		}
+	})
+	assert.Equal(t, hex.EncodeToString(hs.Sum(nil)), fileSHA256(t, dst), "SHA-256 of the file socat wrote")
+	rto := c.rto
+	require.NoError(t, c.Close())
+	ctr := StackCounters(s)
+	t.Logf("%d%% loss each way, %d MiB each way: Linux→zocket %v (%.0f Mbit/s, longest gap %v), zocket→Linux %v (%.0f Mbit/s, longest gap %v, final RTO %v)",
+		lossPct, n>>20, inDur, float64(n)*8/inDur.Seconds()/1e6, rx.longest,
+		outDur, float64(n)*8/outDur.Seconds()/1e6, tx.longest, time.Duration(rto))
+	t.Logf("before the longest gap: Linux→zocket %s; zocket→Linux %s", rx.before, tx.before)
+	t.Logf("counters after Linux→zocket %+v", inCtr)
+	t.Logf("counters at end %+v", ctr)
+	// Stalls: our sender's longest gap is bounded by 3 × 1 s (the initial RTO; it measures
+	// 0.1–0.5 s here with tcp_rto_min_ms=20). Linux's sender gets no RTT sample from
+	// retransmitted data without timestamps (Karn), so its RTO backoff persists through a
+	// recovery and its gaps reach 1.5 s; that bound is only a sanity check.
+	assert.Less(t, tx.longest, 3*time.Second)
+	assert.Less(t, rx.longest, 30*time.Second)
+}
+
+// RST interop with Linux, both ways: Linux aborts (SO_LINGER 0) and the zocket sees
+// ECONNRESET; the zocket closes with unread data (a RST, as Linux does) and Linux's recv sees
+// ECONNRESET.
+func TestKernelResetInterop(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	k, s := kernelStack(t, 65)
+	const server = `
+import socket, struct, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("0.0.0.0", int(sys.argv[1]))); l.listen(1); print("listening", flush=True)
+c, _ = l.accept()
+if sys.argv[2] == "abort":
+    c.recv(5)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()
+    print("aborted", flush=True)
+else:
+    c.sendall(b"unread data")
+    try:
+        while c.recv(100): pass
+        print("eof", flush=True)
+    except ConnectionResetError:
+        print("reset", flush=True)
+`
+	for _, mode := range []string{"abort", "peer-reads"} {
+		t.Run(mode, func(t *testing.T) {
+			port := map[string]string{"abort": "7010", "peer-reads": "7011"}[mode]
+			out, done := background(t, k.Command("python3", "-c", server, port, mode))
+			raddr := netip.MustParseAddrPort(k.KernelIP + ":" + port)
+			var c *Conn
+			deadline := time.Now().Add(10 * time.Second)
+			for c == nil || c.State() != StateEstablished {
+				require.True(t, time.Now().Before(deadline), "no connection: %s", out.String())
+				if c == nil || c.State() == StateClose {
+					if c != nil {
+						c.Close()
+						time.Sleep(50 * time.Millisecond)
+					}
+					h, err := NewHandle(s, nil)
+					require.NoError(t, err)
+					c, err = h.Connect(raddr)
+					require.NoError(t, err)
+				}
+				for i := 0; i < 64; i++ {
+					s.Perform()
+				}
+			}
+			if mode == "abort" {
+				_, err := c.SendSingle([]byte("hello"), 0)
+				require.NoError(t, err)
+				poll(t, s, 10*time.Second, "Linux's RST", func() bool { return c.State() == StateClose })
+				assert.Equal(t, syscall.ECONNRESET, c.Err())
+				_, err = c.Recv([][]byte{make([]byte, 8)})
+				assert.Equal(t, syscall.ECONNRESET, err)
+				require.NoError(t, c.Close())
+			} else {
+				poll(t, s, 10*time.Second, "Linux's data", func() bool { return c.rqHead != c.rqTail })
+				require.NoError(t, c.Close()) // unread data: a RST
+			}
+			poll(t, s, 10*time.Second, "python's exit", func() bool {
+				select {
+				case err := <-done:
+					require.NoError(t, err, out.String())
+					return true
+				default:
+					return false
+				}
+			})
+			want := map[string]string{"abort": "aborted", "peer-reads": "reset"}[mode]
+			assert.Contains(t, out.String(), want)
+		})
+	}
+}
