@@ -169,37 +169,37 @@ type TransportCounter uint8
 
 // Transport counters. The comment of each is its help text.
 const (
-	TCPRetransmits       TransportCounter = iota // TCP segments retransmitted (RTO, fast retransmit, SYN, SYN-ACK)
-	TCPTimeouts                                  // TCP retransmission timer expirations (RTOs)
-	TCPFastRetransmits                           // TCP fast retransmits (three duplicate ACKs, RFC 5681)
-	TCPDupACKs                                   // TCP duplicate ACKs received
-	TCPChallengeACKs                             // TCP challenge ACKs sent (RFC 5961)
-	TCPResetsSent                                // TCP RSTs sent
-	TCPResetsReceived                            // TCP RSTs received that aborted a connection
-	TCPOutOfOrder                                // TCP segments received out of order and queued
-	TCPActiveOpens                               // TCP connections established by Connect
-	TCPPassiveOpens                              // TCP connections established through a listener
-	TCPSegmentsReceived                          // TCP segments received
-	TCPSegmentsSent                              // TCP segments sent
-	TCPBytesReceived                             // TCP payload bytes delivered in order
-	TCPBytesSent                                 // TCP payload bytes sent for the first time
-	UDPDatagramsReceived                         // UDP datagrams queued on receive zockets
-	UDPDatagramsSent                             // UDP datagrams sent
-	UDPBytesReceived                             // UDP payload bytes received
-	UDPBytesSent                                 // UDP payload bytes sent
-	UDPQueueDrops                                // UDP datagrams dropped because a receive queue was full
-	AltsQueued                                   // TX alternatives: messages queued
-	AltsSent                                     // TX alternatives: alternatives sent
-	AltsCancelled                                // TX alternatives: alternatives cancelled
-	TCPPartialACKs                               // TCP NewReno partial ACKs (RFC 6582)
-	TCPLostRetransmits                           // TCP retransmissions found lost during recovery
-	TCPWindowProbes                              // TCP zero-window probes sent
-	TCPKeepaliveProbes                           // TCP keepalive probes sent
-	TCPOutOfOrderRemoved                         // TCP out-of-order entries moved in order when a hole filled
-	TCPOutOfOrderDropped                         // TCP out-of-order segments dropped (duplicate, queue full)
-	TCPSendNoMem                                 // TCP sends that found no buffer (ENOMEM)
-	TCPSynBacklogDrops                           // TCP half-open connections dropped for a new SYN
-	TCPChallengeACKsLimited                      // TCP challenge ACKs suppressed by the rate limit
+	TCPRetransmits          TransportCounter = iota // TCP segments retransmitted (RTO, fast retransmit, SYN, SYN-ACK)
+	TCPTimeouts                                     // TCP retransmission timer expirations (RTOs)
+	TCPFastRetransmits                              // TCP fast retransmits (three duplicate ACKs, RFC 5681)
+	TCPDupACKs                                      // TCP duplicate ACKs received
+	TCPChallengeACKs                                // TCP challenge ACKs sent (RFC 5961)
+	TCPResetsSent                                   // TCP RSTs sent
+	TCPResetsReceived                               // TCP RSTs received that aborted a connection
+	TCPOutOfOrder                                   // TCP segments received out of order and queued
+	TCPActiveOpens                                  // TCP connections established by Connect
+	TCPPassiveOpens                                 // TCP connections established through a listener
+	TCPSegmentsReceived                             // TCP segments received
+	TCPSegmentsSent                                 // TCP segments sent
+	TCPBytesReceived                                // TCP payload bytes delivered in order
+	TCPBytesSent                                    // TCP payload bytes sent for the first time
+	UDPDatagramsReceived                            // UDP datagrams queued on receive zockets
+	UDPDatagramsSent                                // UDP datagrams sent
+	UDPBytesReceived                                // UDP payload bytes received
+	UDPBytesSent                                    // UDP payload bytes sent
+	UDPQueueDrops                                   // UDP datagrams dropped because a receive queue was full
+	AltsQueued                                      // TX alternatives: messages queued
+	AltsSent                                        // TX alternatives: alternatives sent
+	AltsCancelled                                   // TX alternatives: alternatives cancelled
+	TCPPartialACKs                                  // TCP NewReno partial ACKs (RFC 6582)
+	TCPLostRetransmits                              // TCP retransmissions found lost during recovery
+	TCPWindowProbes                                 // TCP zero-window probes sent
+	TCPKeepaliveProbes                              // TCP keepalive probes sent
+	TCPOutOfOrderRemoved                            // TCP out-of-order entries moved in order when a hole filled
+	TCPOutOfOrderDropped                            // TCP out-of-order segments dropped (duplicate, queue full)
+	TCPSendNoMem                                    // TCP sends that found no buffer (ENOMEM)
+	TCPSynBacklogDrops                              // TCP half-open connections dropped for a new SYN
+	TCPChallengeACKsLimited                         // TCP challenge ACKs suppressed by the rate limit
 	NumTransportCounters
 )
 
