@@ -55,7 +55,7 @@ func (k *lossyKernel) Command(name string, args ...string) *exec.Cmd {
 func newLossyKernel(t *testing.T, subnet, pct int) (*lossyKernel, *stack.Stack) {
 	t.Helper()
 	if _, err := exec.LookPath("nft"); err != nil {
-		t.Skip("nft not installed")
+		t.Fatal("nft not installed: run scripts/setup")
 	}
 	k, s := kernelStack(t, subnet, "tcp_rto_min_ms", "20", "gateway", fmt.Sprintf("198.19.%d.1", subnet))
 	lk := &lossyKernel{Kernel: k, NS2: k.NS + "b", Peer: fmt.Sprintf("198.19.%d.1", subnet+1)}
@@ -256,7 +256,7 @@ func TestKernelLossBothWays(t *testing.T) {
 // ECONNRESET.
 func TestKernelResetInterop(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
+		t.Fatal("python3 not installed: run scripts/setup")
 	}
 	k, s := kernelStack(t, 65)
 	const server = `

@@ -31,7 +31,7 @@ const kernelBytes = 100 << 20 // 100 MiB each way
 func kernelStack(t *testing.T, subnet int, kv ...string) (*lab.Kernel, *stack.Stack) {
 	t.Helper()
 	if _, err := exec.LookPath("socat"); err != nil {
-		t.Skip("socat not installed")
+		t.Fatal("socat not installed: run scripts/setup")
 	}
 	k := lab.NewKernel(t, subnet)
 	port, err := dpdk.Probe(k.Device())
