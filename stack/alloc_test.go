@@ -4,62 +4,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/wire"
 )
-
-// feeder injects copies of one frame into a Raw stack and collects its replies without
-// allocating, so that allocation counts and benchmarks measure the stack alone.
-type feeder struct {
-	r     *lab.Raw
-	pool  *dpdk.Pool
-	frame []byte
-	in    []*dpdk.Mbuf
-	out   []*dpdk.Mbuf
-}
-
-func newFeeder(t testing.TB, r *lab.Raw, frame []byte, burst int) *feeder {
-	pool, err := dpdk.NewPool(lab.Unique("feed"), 2047, 0, dpdk.DefaultDataRoom, -1)
-	require.NoError(t, err)
-	f := &feeder{r: r, pool: pool, frame: frame, in: dpdk.NewMbufArray(burst), out: dpdk.NewMbufArray(64)}
-	t.Cleanup(func() {
-		f.drain()
-		dpdk.FreeMbufArray(f.in)
-		dpdk.FreeMbufArray(f.out)
-		assert.Zero(t, pool.InUse())
-		pool.Free()
-	})
-	return f
-}
-
-// inject puts len(f.in) copies of the frame on the wire to the stack.
-func (f *feeder) inject() {
-	if f.pool.AllocBulk(f.in) != nil {
-		panic("feeder pool empty")
-	}
-	for _, m := range f.in {
-		copy(m.Append(len(f.frame)), f.frame)
-	}
-	if n := f.r.Peer.TxBurst(0, f.in); n != len(f.in) {
-		dpdk.FreeBulk(f.in[n:])
-	}
-}
-
-// drain frees what the stack sent and returns how many frames that was.
-func (f *feeder) drain() int {
-	total := 0
-	for {
-		n := f.r.Peer.RxBurst(0, f.out)
-		if n == 0 {
-			return total
-		}
-		total += n
-		dpdk.FreeBulk(f.out[:n])
-	}
-}
 
 func TestPerformAllocatesNothing(t *testing.T) {
 	tests := []struct {
@@ -75,14 +23,14 @@ func TestPerformAllocatesNothing(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := lab.NewRaw(t)
-			f := newFeeder(t, r, tc.frame, 1)
+			f := r.NewFeeder(t, tc.frame, 1, false)
 			replies := 0
 			allocs := testing.AllocsPerRun(1000, func() {
 				if tc.frame != nil {
-					f.inject()
+					f.Inject()
 				}
 				r.S.Perform()
-				replies += f.drain()
+				replies += f.Drain()
 			})
 			assert.Zero(t, allocs)
 			assert.Equal(t, 1001*tc.replies, replies, "each frame handled")
@@ -102,16 +50,16 @@ func BenchmarkPerformIdle(b *testing.B) {
 func benchmarkFrames(b *testing.B, frame []byte, burst int) {
 	r := lab.NewRaw(b)
 	r.S.SetClock(nil)
-	f := newFeeder(b, r, frame, burst)
+	f := r.NewFeeder(b, frame, burst, false)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
-		f.inject()
+		f.Inject()
 		b.StartTimer()
 		r.S.Perform()
 		b.StopTimer()
-		f.drain()
+		f.Drain()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*burst), "ns/pkt")

@@ -149,15 +149,15 @@ func BenchmarkCapture(b *testing.B) {
 			}
 			r := lab.NewRaw(b, kv...)
 			r.S.SetClock(nil)
-			f := newFeeder(b, r, echoRequest(lab.StackIP, 1, 2, "0123456789abcdef0123456789abcdef"), 32)
+			f := r.NewFeeder(b, echoRequest(lab.StackIP, 1, 2, "0123456789abcdef0123456789abcdef"), 32, false)
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				f.inject()
+				f.Inject()
 				b.StartTimer()
 				r.S.Perform()
 				b.StopTimer()
-				f.drain()
+				f.Drain()
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*32), "ns/pkt")

@@ -23,18 +23,18 @@ func TestHasPendingWork(t *testing.T) {
 		return
 	}
 	assert.False(t, other(), "idle stack")
-	f := newFeeder(t, r, echoRequest(lab.StackIP, 1, 1, "x"), 1)
-	f.inject()
+	f := r.NewFeeder(t, echoRequest(lab.StackIP, 1, 1, "x"), 1, false)
+	f.Inject()
 	assert.True(t, other(), "a frame waits in the receive queue")
 	r.S.Perform()
-	f.drain()
+	f.Drain()
 	assert.False(t, other(), "handled")
 
 	// A timer: an ARP resolution in progress retries after arp_reply_timeout.
 	_, ok := r.S.Resolve([4]byte{198, 18, 0, 123})
 	require.False(t, ok)
 	r.S.Perform()
-	f.drain()
+	f.Drain()
 	assert.False(t, other(), "the retry is not due yet")
 	r.Clock.Advance(int64(2 * time.Millisecond))
 	assert.True(t, other(), "the retry is due")

@@ -5,77 +5,17 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/udp"
 )
 
-// peerPort injects copies of a frame into a Raw stack and drains what it sends, with burst
-// arrays in C memory so that neither allocates nor pays cgo's pointer check.
-type peerPort struct {
-	r     *lab.Raw
-	pool  *dpdk.Pool
-	frame []byte
-	in    []*dpdk.Mbuf
-	out   []*dpdk.Mbuf
-}
-
-// newPeerPort makes the peer with a pool of its own, or, with shared, with the stack's pool, as
-// if the frames had come in through the stack's own receive queue (a PMD receives into the
-// stack's pool, so received buffers are recycled for sends).
-func newPeerPort(t testing.TB, r *lab.Raw, frame []byte, burst int, shared bool) *peerPort {
-	pool := r.S.Pool()
-	if !shared {
-		var err error
-		pool, err = dpdk.NewPool(lab.Unique("udpfeed"), 2047, 0, dpdk.DefaultDataRoom, -1)
-		require.NoError(t, err)
-	}
-	f := &peerPort{r: r, pool: pool, frame: frame, in: dpdk.NewMbufArray(burst), out: dpdk.NewMbufArray(64)}
-	t.Cleanup(func() {
-		f.drain()
-		dpdk.FreeMbufArray(f.in)
-		dpdk.FreeMbufArray(f.out)
-		if !shared {
-			assert.Zero(t, pool.InUse())
-			pool.Free()
-		}
-	})
-	return f
-}
-
-// inject puts len(in) copies of the frame on the wire to the stack.
-func (f *peerPort) inject() {
-	if f.pool.AllocBulk(f.in) != nil {
-		panic("peer pool empty")
-	}
-	for _, m := range f.in {
-		copy(m.Append(len(f.frame)), f.frame)
-	}
-	if n := f.r.Peer.TxBurst(0, f.in); n != len(f.in) {
-		dpdk.FreeBulk(f.in[n:])
-	}
-}
-
-// drain frees what the stack sent and returns how many frames that was.
-func (f *peerPort) drain() int {
-	total := 0
-	for {
-		n := f.r.Peer.RxBurst(0, f.out)
-		if n == 0 {
-			return total
-		}
-		total += n
-		dpdk.FreeBulk(f.out[:n])
-	}
-}
-
 var payload64 = make([]byte, 64)
 
 func TestHotPathAllocatesNothing(t *testing.T) {
 	r := newRaw(t)
-	f := newPeerPort(t, r, udpFrame(lab.StackIP, 4000, 5000, payload64), 1, true)
+	f := r.NewFeeder(t, udpFrame(lab.StackIP, 4000, 5000, payload64), 1, true)
 	rx := newRx(t, r.S, nil)
 	bind(t, rx, ap(netip.AddrFrom4(lab.StackIP), 5000), netip.AddrPort{})
 	tx := newTx(t, r.S, ap(netip.AddrFrom4(lab.StackIP), 5000), ap(peer, 4000), nil)
@@ -83,7 +23,7 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 	iov := [][]byte{payload64[:20], payload64[20:]}
 	sent, received := 0, 0
 	allocs := testing.AllocsPerRun(1000, func() {
-		f.inject()
+		f.Inject()
 		r.S.Perform()
 		rx.ZcRecv(msg)
 		if len(msg.Iov) == 1 {
@@ -102,7 +42,7 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 		if _, err := tx.SendSingleWarm(payload64); err != nil {
 			panic(err)
 		}
-		f.drain()
+		f.Drain()
 	})
 	assert.Zero(t, allocs, "ZcRecv, ZcRecvDone, Send, SendSingle, SendSingleWarm and Perform")
 	assert.Equal(t, 1001, received)
@@ -121,7 +61,7 @@ func benchSend(b *testing.B, send func(tx *udp.Transmitter) error) {
 	r := lab.NewRaw(b, "arp_static", "198.18.0.9=02:00:00:00:00:ee")
 	r.S.SetClock(nil)
 	tx := newTx(b, r.S, ap(netip.AddrFrom4(lab.StackIP), 5000), ap(peer, 4000), nil)
-	f := newPeerPort(b, r, nil, 1, false)
+	f := r.NewFeeder(b, nil, 1, false)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -130,7 +70,7 @@ func benchSend(b *testing.B, send func(tx *udp.Transmitter) error) {
 		}
 		if i++; i&255 == 0 {
 			b.StopTimer()
-			f.drain()
+			f.Drain()
 			b.StartTimer()
 		}
 	}
@@ -157,7 +97,7 @@ func BenchmarkReceive(b *testing.B) {
 	r := lab.NewRaw(b, "arp_static", "198.18.0.9=02:00:00:00:00:ee")
 	r.S.SetClock(nil)
 	// The peer's pool goes last: the zockets' buffer cache may hold its buffers until they close.
-	f := newPeerPort(b, r, udpFrame(lab.StackIP, 4000, 5000, payload64), burst, true)
+	f := r.NewFeeder(b, udpFrame(lab.StackIP, 4000, 5000, payload64), burst, true)
 	rx := newRx(b, r.S, nil)
 	bind(b, rx, ap(netip.AddrFrom4(lab.StackIP), 5000), netip.AddrPort{})
 	msg := udp.NewMsg(2)
@@ -165,7 +105,7 @@ func BenchmarkReceive(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
-		f.inject()
+		f.Inject()
 		b.StartTimer()
 		for r.S.Perform() > 0 {
 			for {
@@ -224,14 +164,14 @@ func BenchmarkPingPongPair(b *testing.B) {
 func BenchmarkPongTurn(b *testing.B) {
 	r := lab.NewRaw(b, "arp_static", "198.18.0.9=02:00:00:00:00:ee")
 	r.S.SetClock(nil)
-	f := newPeerPort(b, r, udpFrame(lab.StackIP, 4000, 5000, payload64), 1, true)
+	f := r.NewFeeder(b, udpFrame(lab.StackIP, 4000, 5000, payload64), 1, true)
 	rx := newRx(b, r.S, nil)
 	bind(b, rx, ap(netip.AddrFrom4(lab.StackIP), 5000), netip.AddrPort{})
 	tx := newTx(b, r.S, ap(netip.AddrFrom4(lab.StackIP), 5000), ap(peer, 4000), nil)
 	msg := udp.NewMsg(2)
 	b.ReportAllocs()
 	for b.Loop() {
-		f.inject()
+		f.Inject()
 		for r.S.Perform() == 0 {
 		}
 		rx.ZcRecv(msg)
@@ -239,19 +179,19 @@ func BenchmarkPongTurn(b *testing.B) {
 			b.Fatal(err)
 		}
 		rx.ZcRecvDone(msg)
-		for f.drain() == 0 {
+		for f.Drain() == 0 {
 		}
 	}
 }
 
 func BenchmarkRawTurn(b *testing.B) {
 	r := lab.NewRaw(b)
-	f := newPeerPort(b, r, udpFrame(lab.StackIP, 4000, 5000, payload64), 1, true)
+	f := r.NewFeeder(b, udpFrame(lab.StackIP, 4000, 5000, payload64), 1, true)
 	rx := dpdk.NewMbufArray(32)
 	defer dpdk.FreeMbufArray(rx)
 	port := r.S.Port()
 	for b.Loop() {
-		f.inject()
+		f.Inject()
 		var n int
 		for n == 0 {
 			_, n, _ = port.TxRx(0, nil, rx)
@@ -260,7 +200,7 @@ func BenchmarkRawTurn(b *testing.B) {
 		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11] =
 			d[6], d[7], d[8], d[9], d[10], d[11], d[0], d[1], d[2], d[3], d[4], d[5]
 		port.TxBurst(0, rx[:1])
-		for f.drain() == 0 {
+		for f.Drain() == 0 {
 		}
 	}
 }
