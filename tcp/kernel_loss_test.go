@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -192,47 +191,11 @@ func TestKernelLossBothWays(t *testing.T) {
 		}
 	}
 	hs := sha256.New()
-	rng := rand.NewChaCha8([32]byte{4})
-	chunk := make([]byte, 64<<10)
-	sent := 0
-	var pending []byte
 	tx := progress{c: c}
 	start = time.Now()
-	poll(t, s, 240*time.Second, "the stream to socat", func() bool {
-		tx.see(int(c.sndUna))
-		for sent < n {
-			if len(pending) == 0 {
-				k := min(len(chunk), n-sent)
-				rng.Read(chunk[:k])
-				pending = chunk[:k]
-			}
-			w, err := c.SendSingle(pending, 0)
-			if err == syscall.EAGAIN {
-				return false
-			}
-			require.NoError(t, err)
-			hs.Write(pending[:w])
-			pending = pending[w:]
-			sent += w
-		}
-		return c.sndUna == c.sndMax
-	})
+	sendStream(t, s, c, n, 4, hs, 240*time.Second, func() { tx.see(int(c.sndUna)) })
 	outDur := time.Since(start)
-	require.NoError(t, c.ShutdownTx())
-	buf := make([]byte, 16)
-	poll(t, s, 30*time.Second, "socat's FIN", func() bool {
-		k, err := c.Recv([][]byte{buf})
-		return err == nil && k == 0
-	})
-	poll(t, s, 30*time.Second, "socat's exit", func() bool {
-		select {
-		case err := <-done:
-			require.NoError(t, err, out.String())
-			return true
-		default:
-			return false
-		}
-	})
+	closeAndWait(t, s, c, done, out, 30*time.Second)
 	assert.Equal(t, hex.EncodeToString(hs.Sum(nil)), fileSHA256(t, dst), "SHA-256 of the file socat wrote")
 	rto := c.rto
 	require.NoError(t, c.Close())

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -65,6 +66,58 @@ func background(t *testing.T, cmd *exec.Cmd) (out *strings.Builder, done <-chan 
 }
 
 // poll performs s until cond holds or the deadline passes.
+// sendStream sends n bytes of a stream seeded by seed on c, hashing them into hs, and performs
+// s until all of it is acknowledged (within d). each, when not nil, runs every turn.
+func sendStream(t *testing.T, s *stack.Stack, c *Conn, n int, seed byte, hs hash.Hash, d time.Duration, each func()) {
+	t.Helper()
+	rng := rand.NewChaCha8([32]byte{seed})
+	chunk := make([]byte, 64<<10)
+	sent := 0
+	var pending []byte
+	poll(t, s, d, "the stream to the peer", func() bool {
+		if each != nil {
+			each()
+		}
+		for sent < n {
+			if len(pending) == 0 {
+				k := min(len(chunk), n-sent)
+				rng.Read(chunk[:k])
+				pending = chunk[:k]
+			}
+			w, err := c.SendSingle(pending, 0)
+			if err == syscall.EAGAIN {
+				return false
+			}
+			require.NoError(t, err)
+			hs.Write(pending[:w])
+			pending = pending[w:]
+			sent += w
+		}
+		return c.sndUna == c.sndMax
+	})
+}
+
+// closeAndWait shuts c's sending side, waits for the peer's FIN and for the peer command
+// (whose result arrives on done, its output in out) to exit.
+func closeAndWait(t *testing.T, s *stack.Stack, c *Conn, done <-chan error, out fmt.Stringer, d time.Duration) {
+	t.Helper()
+	require.NoError(t, c.ShutdownTx())
+	buf := make([]byte, 16)
+	poll(t, s, d, "the peer's FIN", func() bool {
+		k, err := c.Recv([][]byte{buf})
+		return err == nil && k == 0
+	})
+	poll(t, s, d, "the peer's exit", func() bool {
+		select {
+		case err := <-done:
+			require.NoError(t, err, out.String())
+			return true
+		default:
+			return false
+		}
+	})
+}
+
 func poll(t *testing.T, s *stack.Stack, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -172,48 +225,13 @@ func TestKernelConnectToSocat(t *testing.T) {
 		}
 	}
 	hs := sha256.New()
-	rng := rand.NewChaCha8([32]byte{2})
-	chunk := make([]byte, 64<<10)
-	sent := 0
 	start := time.Now()
-	var pending []byte
-	poll(t, s, 50*time.Second, "100 MiB to socat", func() bool {
-		for sent < kernelBytes {
-			if len(pending) == 0 {
-				n := min(len(chunk), kernelBytes-sent)
-				rng.Read(chunk[:n])
-				pending = chunk[:n]
-			}
-			n, err := c.SendSingle(pending, 0)
-			if err == syscall.EAGAIN {
-				return false
-			}
-			require.NoError(t, err)
-			hs.Write(pending[:n])
-			pending = pending[n:]
-			sent += n
-		}
-		return c.sndUna == c.sndMax
-	})
+	sendStream(t, s, c, kernelBytes, 2, hs, 50*time.Second, nil)
 	elapsed := time.Since(start)
-	require.NoError(t, c.ShutdownTx())
-	buf := make([]byte, 16)
-	poll(t, s, 10*time.Second, "socat's FIN", func() bool {
-		n, err := c.Recv([][]byte{buf})
-		return err == nil && n == 0
-	})
-	poll(t, s, 10*time.Second, "socat's exit", func() bool {
-		select {
-		case err := <-done:
-			require.NoError(t, err, out.String())
-			return true
-		default:
-			return false
-		}
-	})
+	closeAndWait(t, s, c, done, out, 10*time.Second)
 	assert.Equal(t, StateTimeWait, c.State())
 	assert.Equal(t, hex.EncodeToString(hs.Sum(nil)), fileSHA256(t, dst), "SHA-256 of the file socat wrote")
 	require.NoError(t, c.Close())
-	t.Logf("zocket → Linux: %d MiB in %v (%.2f Gbit/s); %s", sent>>20, elapsed,
-		float64(sent)*8/elapsed.Seconds()/1e9, fmt.Sprintf("%+v", StackCounters(s)))
+	t.Logf("zocket → Linux: %d MiB in %v (%.2f Gbit/s); %s", kernelBytes>>20, elapsed,
+		float64(kernelBytes)*8/elapsed.Seconds()/1e9, fmt.Sprintf("%+v", StackCounters(s)))
 }
