@@ -27,7 +27,9 @@ func For(name string, cpu int, extra ...string) (args []string, prefix string) {
 	}
 	args = []string{"--no-pci", "--no-telemetry", "--log-level=*:warning", "-l", fmt.Sprint(cpu)}
 	if FreeHugepages() >= MinHugepages {
-		args = append(args, "--in-memory")
+		// One memfd per memory segment list, so that memif's zero-copy mode can share the
+		// mbufs' memory with the peer (zfapp.Open turns it on for memif clients).
+		args = append(args, "--in-memory", "--single-file-segments")
 	} else {
 		prefix = fmt.Sprintf("%s%d", name, os.Getpid())
 		args = append(args, "--no-huge", "-m", "256", "--file-prefix="+prefix)
