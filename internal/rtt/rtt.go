@@ -64,14 +64,19 @@ func (s Summary) Line() string {
 		s.N, s.Min, int64(math.Round(s.Mean)), s.P50, s.P99, s.P999, s.Max)
 }
 
-// WriteTCPDirect prints TCPDirect's ping-pong summary for payload size bytes: the mean round
-// trip, then the half-round-trip table "size mean min median max %ile stddev iter" with pct
-// as the %ile column (e.g. 99).
-func (r *Recorder) WriteTCPDirect(w io.Writer, size int, pct float64) {
+// WriteReport prints TCPDirect's ping-pong summary for payload size bytes — the mean round
+// trip, then the table "size mean min median max %ile stddev iter" with pct as the %ile column
+// (e.g. 99), in half round trips as TCPDirect prints them or, with full, whole ones — and then
+// the project's closing rtt_ns line.
+func (r *Recorder) WriteReport(w io.Writer, size int, pct float64, full bool) {
 	s := r.Summary()
+	div := int64(2)
+	if full {
+		div = 1
+	}
 	fmt.Fprintf(w, "mean round-trip time: %.3f usec\n", s.Mean/1000)
 	fmt.Fprintf(w, "%-6s %8s %8s %8s %8s %8s %8s %10s\n", "size", "mean", "min", "median", "max", "%ile", "stddev", "iter")
-	half := func(v int64) int64 { return v / 2 }
-	fmt.Fprintf(w, "%-6d %8d %8d %8d %8d %8d %8d %10d\n", size, int64(s.Mean/2), half(s.Min), half(s.P50),
-		half(s.Max), half(r.Percentile(pct)), s.Stddev/2, s.N)
+	fmt.Fprintf(w, "%-6d %8d %8d %8d %8d %8d %8d %10d\n", size, int64(s.Mean)/div, s.Min/div, s.P50/div,
+		s.Max/div, r.Percentile(pct)/div, s.Stddev/div, s.N)
+	fmt.Fprintln(w, s.Line())
 }

@@ -23,9 +23,14 @@ func TestSummaryLineFollowsContract(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`^rtt_ns n=1000 min=100 mean=\d+ p50=\d+ p99=\d+ p999=\d+ max=\d+$`), s.Line())
 
 	var b bytes.Buffer
-	r.WriteTCPDirect(&b, 64, 99)
+	r.WriteReport(&b, 64, 99, false)
 	assert.Contains(t, b.String(), "mean round-trip time: ")
 	assert.Contains(t, b.String(), "size       mean      min   median      max     %ile   stddev       iter")
+	assert.Contains(t, b.String(), "\n64        25025       50    25007    50015    49503", "half round trips")
+	assert.Contains(t, b.String(), "\nrtt_ns n=1000 ")
+	b.Reset()
+	r.WriteReport(&b, 64, 99, true)
+	assert.Contains(t, b.String(), "\n64        50051      100    50015   100031    99007", "whole round trips")
 }
 
 func TestRecordDoesNotAllocate(t *testing.T) {

@@ -426,22 +426,8 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 			typ = typePing
 		}
 	}
-	c.writeSummary(stdout, rec)
+	rec.WriteReport(stdout, c.size, c.pct, c.full)
 	return nil
-}
-
-// writeSummary prints TCPDirect's table and the closing rtt_ns line.
-func (c *config) writeSummary(w io.Writer, rec *rtt.Recorder) {
-	if !c.full {
-		rec.WriteTCPDirect(w, c.size, c.pct)
-	} else {
-		s := rec.Summary()
-		fmt.Fprintf(w, "mean round-trip time: %.3f usec\n", s.Mean/1000)
-		fmt.Fprintf(w, "%-6s %8s %8s %8s %8s %8s %8s %10s\n", "size", "mean", "min", "median", "max", "%ile", "stddev", "iter")
-		fmt.Fprintf(w, "%-6d %8d %8d %8d %8d %8d %8d %10d\n", c.size, int64(s.Mean), s.Min, s.P50, s.Max,
-			rec.Percentile(c.pct), s.Stddev, s.N)
-	}
-	fmt.Fprintln(w, rec.Summary().Line())
 }
 
 // pong echoes every byte until the peer closes. What the send queue cannot take at once stays
