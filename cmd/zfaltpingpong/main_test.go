@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,15 +18,6 @@ import (
 )
 
 func TestMain(m *testing.M) { ealtest.Main(m, nil) }
-
-// kernelPeer makes a namespace (subnet 198.19.n.0/24) and points ZF_ATTR at it.
-func kernelPeer(t *testing.T, n int) *lab.Kernel {
-	k := lab.NewKernel(t, n)
-	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047", k.Device(), k.StackIP))
-	prev := runtime.GOMAXPROCS(0)
-	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
-	return k
-}
 
 // pingScript is a Linux TCP client speaking the ping's framing: 64-byte messages, type byte
 // (0 ping, 2 sync after every tenth, 1 housekeeping every 25th) and sequence number, the rest
@@ -61,7 +50,7 @@ print('ok')
 // TestPongAnswersFromAlternatives: a framed ping stream is echoed exactly, replies coming
 // from the alternatives except the one message no candidate matched.
 func TestPongAnswersFromAlternatives(t *testing.T) {
-	k := kernelPeer(t, 81)
+	k := lab.NewKernelForTool(t, 81)
 	script := filepath.Join(t.TempDir(), "ping.py")
 	require.NoError(t, os.WriteFile(script, []byte(pingScript), 0o644))
 	var stop atomic.Bool
@@ -84,7 +73,7 @@ func TestPongAnswersFromAlternatives(t *testing.T) {
 // TestPongEchoesAStream: socat sends 1 MiB of random bytes through pong (no candidate ever
 // matches, or a message spans segments) and gets it back unchanged.
 func TestPongEchoesAStream(t *testing.T) {
-	k := kernelPeer(t, 82)
+	k := lab.NewKernelForTool(t, 82)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	data := make([]byte, 1<<20)

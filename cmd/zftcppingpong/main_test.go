@@ -5,9 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,30 +20,13 @@ import (
 
 func TestMain(m *testing.M) { ealtest.Main(m, nil) }
 
-// kernelPeer makes a namespace (subnet 198.19.n.0/24) and points ZF_ATTR at it.
-func kernelPeer(t *testing.T, n int) *lab.Kernel {
-	k := lab.NewKernel(t, n)
-	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047", k.Device(), k.StackIP))
-	prev := runtime.GOMAXPROCS(0)
-	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
-	return k
-}
-
-func start(t *testing.T, cmd *exec.Cmd) *strings.Builder {
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return &out
-}
-
 // TestPingAgainstLinuxEcho: a Linux TCP echo (socat … PIPE) answers zftcppingpong ping, polled
 // and with a muxer; the summary has TCPDirect's table and the rtt_ns line.
 func TestPingAgainstLinuxEcho(t *testing.T) {
 	for i, extra := range [][]string{nil, {"-m", "-f", "-w"}} {
 		t.Run(strings.Join(extra, " "), func(t *testing.T) {
-			k := kernelPeer(t, 71+i)
-			start(t, k.Command("socat", "-T", "30", "TCP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
+			k := lab.NewKernelForTool(t, 71+i)
+			lab.Start(t, k.Command("socat", "-T", "30", "TCP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
 			var stdout, stderr strings.Builder
 			args := append([]string{"-c", "-1", "-v", "-s", "32", "-i", "300", "-r", "20", "-hk", "1ms"}, extra...)
 			args = append(args, "ping", k.KernelIP+":7000")
@@ -62,7 +43,7 @@ func TestPingAgainstLinuxEcho(t *testing.T) {
 // TestPongEchoesAStream: socat sends 4 MiB through pong and writes what comes back; the two
 // files are equal, and both ends close gracefully.
 func TestPongEchoesAStream(t *testing.T) {
-	k := kernelPeer(t, 73)
+	k := lab.NewKernelForTool(t, 73)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	data := make([]byte, 4<<20)
@@ -94,7 +75,7 @@ func TestPongEchoesAStream(t *testing.T) {
 
 // TestPongSpeaksSockperf: Linux's sockperf pp --tcp drives pong --sockperf.
 func TestPongSpeaksSockperf(t *testing.T) {
-	k := kernelPeer(t, 74)
+	k := lab.NewKernelForTool(t, 74)
 	var stop atomic.Bool
 	var stdout, stderr strings.Builder
 	done := make(chan int, 1)

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os/exec"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,30 +15,13 @@ import (
 
 func TestMain(m *testing.M) { ealtest.Main(m, nil) }
 
-// kernelPeer makes a namespace (subnet 198.19.n.0/24) and points ZF_ATTR at it.
-func kernelPeer(t *testing.T, n int) *lab.Kernel {
-	k := lab.NewKernel(t, n)
-	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047", k.Device(), k.StackIP))
-	prev := runtime.GOMAXPROCS(0)
-	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
-	return k
-}
-
-func start(t *testing.T, cmd *exec.Cmd) *strings.Builder {
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return &out
-}
-
 // TestPingAgainstLinuxEcho: a Linux UDP echo (socat) answers zfudppingpong ping, polled and with
 // a muxer; the summary has TCPDirect's table and the rtt_ns line.
 func TestPingAgainstLinuxEcho(t *testing.T) {
 	for i, extra := range [][]string{nil, {"-m", "-f", "-R"}} {
 		t.Run(strings.Join(extra, " "), func(t *testing.T) {
-			k := kernelPeer(t, 51+i)
-			start(t, k.Command("socat", "-T", "30", "UDP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
+			k := lab.NewKernelForTool(t, 51+i)
+			lab.Start(t, k.Command("socat", "-T", "30", "UDP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
 			time.Sleep(100 * time.Millisecond)
 			var stdout, stderr strings.Builder
 			args := append([]string{"-c", "-1", "-v", "-s", "32", "-i", "300", "-r", "20", "-hk", "1ms"}, extra...)
@@ -60,7 +40,7 @@ func TestPingAgainstLinuxEcho(t *testing.T) {
 
 // TestPongSpeaksSockperf: Linux's sockperf pp, a client nobody here wrote, drives pong --sockperf.
 func TestPongSpeaksSockperf(t *testing.T) {
-	k := kernelPeer(t, 53)
+	k := lab.NewKernelForTool(t, 53)
 	var stop atomic.Bool
 	var stdout, stderr strings.Builder
 	done := make(chan int, 1)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -111,4 +112,27 @@ func run(t testing.TB, name string, args ...string) {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	require.NoError(t, err, "%s %s: %s", name, strings.Join(args, " "), out)
+}
+
+// NewKernelForTool is NewKernel for a command's test: ZF_ATTR points the command's stack at
+// our end of the veth (StackIP/24, n_bufs 2047), and GOMAXPROCS, which the tools change while
+// they run, is put back when the test ends.
+func NewKernelForTool(t *testing.T, n int) *Kernel {
+	t.Helper()
+	k := NewKernel(t, n)
+	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047", k.Device(), k.StackIP))
+	prev := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	return k
+}
+
+// Start starts a peer command (socat, sockperf…) for the test's duration and returns its
+// combined output; the command is killed when the test ends.
+func Start(t testing.TB, cmd *exec.Cmd) *strings.Builder {
+	t.Helper()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &out
 }
