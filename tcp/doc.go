@@ -127,12 +127,13 @@
 //     testing.AllocsPerRun and -benchmem), errors are bare syscall.Errno values, one cgo call
 //     per send burst; set-up calls wrap their errno with context (errors.Is works).
 //
-// # Not implemented
+// # Scope
 //
-// SACK (and so RFC 6675 recovery), timestamps, window scaling; RFC 5927 frag-needed handling
-// (ICMP errors other than unreachable in SYN-SENT are ignored); SYN cookies; the alternatives
-// hook (tcp_alt_ack_rewind, in alt.go). Multi-segment (chained) receive buffers are dropped
-// and counted, which is enough for the MTUs this stack supports.
+// Not supported: SACK (and so RFC 6675 recovery), timestamps, window scaling (TCPDirect sends
+// only the MSS option too); RFC 5927 frag-needed handling (ICMP errors other than unreachable
+// in SYN-SENT are ignored); SYN cookies (the oldest half-open connection is dropped instead).
+// Multi-segment (chained) receive buffers are dropped and counted, which is enough for the
+// MTUs this stack supports. TX alternatives reach a connection through alt.go's hook.
 //
 // # Tests
 //

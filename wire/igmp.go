@@ -37,7 +37,7 @@ type IGMP []byte
 // CheckIGMP checks a received IGMP message; b is the IP payload. It
 // returns ErrTruncated under 8 bytes, ErrChecksum when the checksum over
 // the whole message does not verify, ErrIGMPType for a type other than the
-// IGMPxxx constants, and ErrIGMPLength for a query neither 8 bytes long
+// IGMP type constants, and ErrIGMPLength for a query neither 8 bytes long
 // (v1, v2) nor at least 12 (v3): RFC 3376 §7.1 says to ignore those.
 //
 // Once it returned nil, the accessors of IGMP(b) do not panic.
