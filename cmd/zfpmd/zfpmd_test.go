@@ -292,9 +292,9 @@ func TestEngineTurnsDoNotAllocate(t *testing.T) {
 
 func TestParse(t *testing.T) {
 	var errb bytes.Buffer
-	c, err := parse([]string{"pingpong", "-role", "pong"}, &errb)
+	_, err := parse([]string{"pingpong", "-role", "pong"}, &errb)
 	require.Error(t, err, "flags after the mode are not flags")
-	c, err = parse([]string{"-role", "pong", "pingpong"}, &errb)
+	c, err := parse([]string{"-role", "pong", "pingpong"}, &errb)
 	require.NoError(t, err)
 	assert.Equal(t, "pong", c.mode)
 	assert.Equal(t, devList{"net_memif0,role=server,socket=/run/zocket/zfpmd.sock"}, c.devs)
