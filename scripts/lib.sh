@@ -19,6 +19,10 @@
 #   zk_field LINE KEY        the value of KEY=value in LINE
 #   zk_load                  one line on the machine's load, for the record
 #   zk_log MSG...            a message on stderr
+#   zk_kernel_sockperf ROW FLAG NET PORT SECS_PER_RT
+#                            Linux's own ping-pong for a kernel-* row: sockperf sr / pp
+#                            --nonblocked (FLAG "" or --tcp) between two namespaces joined by a
+#                            veth on 198.18.NET.0/24, about N round trips; prints row=ROW rtt_ns …
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BIN=${BIN:-$ROOT/bin}
@@ -106,4 +110,55 @@ zk_load() {
 	local busy
 	busy=$(top -bn1 -w 200 | awk 'NR > 7 && $9 + 0 >= 10 { printf "%s(%s%%) ", $12, $9 }')
 	echo "load: $(cut -d' ' -f1-3 /proc/loadavg); busy processes: ${busy:-none}"
+}
+
+# sockperf_rtt converts sockperf pp --full-rtt output (µs) into the rtt_ns line.
+sockperf_rtt() {
+	awk '
+	{ gsub(/\033\[[0-9;]*m/, "") }
+	/Total [0-9]+ observations/ { for (i = 1; i <= NF; i++) if ($i == "Total") n = $(i + 1) }
+	/avg-rtt=/ { sub(/.*avg-rtt=/, ""); sub(/ .*/, ""); mean = $0 }
+	/<MAX> observation/ { max = $NF }
+	/<MIN> observation/ { min = $NF }
+	/percentile 50.000/ { p50 = $NF }
+	/percentile 99.000/ { p99 = $NF }
+	/percentile 99.900/ { p999 = $NF }
+	END {
+		if (n == "" || p50 == "") exit 1
+		printf "rtt_ns n=%d min=%d mean=%d p50=%d p99=%d p999=%d max=%d\n", n, min * 1000, mean * 1000, p50 * 1000, p99 * 1000, p999 * 1000, max * 1000
+	}'
+}
+
+zk_kernel_sockperf() {
+	local row=$1 flag=$2 net=$3 port=$4 per=$5
+	local ns1=zkk$$a$net ns2=zkk$$b$net v1=zkk$$x$net v2=zkk$$y$net srv secs out
+	# Namespaces and veth are removed however the row ends.
+	trap "ip netns del $ns1 2>/dev/null; ip netns del $ns2 2>/dev/null; trap - RETURN" RETURN
+	ip netns add "$ns1" && ip netns add "$ns2" || return 1
+	ip link add "$v1" netns "$ns1" type veth peer name "$v2" netns "$ns2" || return 1
+	ip -n "$ns1" addr add "198.18.$net.1/24" dev "$v1"
+	ip -n "$ns2" addr add "198.18.$net.2/24" dev "$v2"
+	ip -n "$ns1" link set "$v1" up
+	ip -n "$ns2" link set "$v2" up
+	ip -n "$ns1" link set lo up
+	ip -n "$ns2" link set lo up
+	secs=$(awk -v n="$N" -v per="$per" 'BEGIN { s = int(n * per + 0.999); if (s < 2) s = 2; print s }')
+	# shellcheck disable=SC2086
+	zk_bg "$row-sr" ip netns exec "$ns1" taskset -c "$PONG_CPU" sockperf sr $flag -i "198.18.$net.1" -p "$port" --nonblocked
+	srv=$ZK_LAST_PID
+	sleep 0.5
+	# shellcheck disable=SC2086
+	out=$(ip netns exec "$ns2" taskset -c "$PING_CPU" sockperf pp $flag -i "198.18.$net.1" -p "$port" --nonblocked \
+		-m 64 -t "$secs" --full-rtt 2>&1) || {
+		echo "$out" >&2
+		return 1
+	}
+	kill -TERM "$srv" 2>/dev/null
+	zk_wait "$srv" 5
+	grep -E 'avg-rtt|percentile (50|99)\.' <<<"$out" >&2 || true
+	out=$(sockperf_rtt <<<"$out") || {
+		echo "$out" >&2
+		return 1
+	}
+	echo "row=$row $out"
 }

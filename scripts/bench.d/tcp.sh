@@ -4,7 +4,7 @@
 #   kernel-tcp  Linux TCP between two network namespaces over a veth (198.18.201.0/24):
 #               sockperf sr --tcp and sockperf pp --tcp --nonblocked (busy-polling), 64-byte
 #               messages, about N round trips (sockperf runs for a time: N × 8 µs, at least
-#               2 s); its --full-rtt percentiles become the rtt_ns line (sockperf_rtt, udp.sh)
+#               2 s); its --full-rtt percentiles become the rtt_ns line (zk_kernel_sockperf, lib.sh)
 #   tcp-bulk    zftcppingpong -bulk (PING_CPU) → -sink (PONG_CPU) over net_memif for DURATION
 #               seconds, one core each side; row=tcp-bulk gbps=… from the receiver
 ROWS+=(tcp kernel-tcp tcp-bulk)
@@ -31,40 +31,7 @@ row_tcp() {
 	echo "row=tcp $out"
 }
 
-row_kernel_tcp() {
-	local ns1=zkt$$a ns2=zkt$$b srv secs out
-	declare -F sockperf_rtt >/dev/null || {
-		zk_log "kernel-tcp: sockperf_rtt (scripts/bench.d/udp.sh) is missing"
-		return 1
-	}
-	# Namespaces and veth are removed however the row ends.
-	trap "ip netns del $ns1 2>/dev/null; ip netns del $ns2 2>/dev/null; trap - RETURN" RETURN
-	ip netns add "$ns1" && ip netns add "$ns2" || return 1
-	ip link add zkt$$v1 netns "$ns1" type veth peer name zkt$$v2 netns "$ns2" || return 1
-	ip -n "$ns1" addr add 198.18.201.1/24 dev zkt$$v1
-	ip -n "$ns2" addr add 198.18.201.2/24 dev zkt$$v2
-	ip -n "$ns1" link set zkt$$v1 up
-	ip -n "$ns2" link set zkt$$v2 up
-	ip -n "$ns1" link set lo up
-	ip -n "$ns2" link set lo up
-	secs=$(awk -v n="$N" 'BEGIN { s = int(n * 8e-6 + 0.999); if (s < 2) s = 2; print s }')
-	zk_bg kernel-tcp-sr ip netns exec "$ns1" taskset -c "$PONG_CPU" sockperf sr --tcp -i 198.18.201.1 -p 11112 --nonblocked
-	srv=$ZK_LAST_PID
-	sleep 0.5
-	out=$(ip netns exec "$ns2" taskset -c "$PING_CPU" sockperf pp --tcp -i 198.18.201.1 -p 11112 --nonblocked \
-		-m 64 -t "$secs" --full-rtt 2>&1) || {
-		echo "$out" >&2
-		return 1
-	}
-	kill -TERM "$srv" 2>/dev/null
-	zk_wait "$srv" 5
-	grep -E 'avg-rtt|percentile (50|99)\.' <<<"$out" >&2 || true
-	out=$(sockperf_rtt <<<"$out") || {
-		echo "$out" >&2
-		return 1
-	}
-	echo "row=kernel-tcp $out"
-}
+row_kernel_tcp() { zk_kernel_sockperf kernel-tcp --tcp 201 11112 8e-6; }
 
 row_tcp_bulk() {
 	local sock rx out

@@ -27,53 +27,8 @@ row_udp() {
 	echo "row=udp $out"
 }
 
-# sockperf_rtt converts sockperf pp --full-rtt output (µs) into the rtt_ns line.
-sockperf_rtt() {
-	awk '
-	{ gsub(/\033\[[0-9;]*m/, "") }
-	/Total [0-9]+ observations/ { for (i = 1; i <= NF; i++) if ($i == "Total") n = $(i + 1) }
-	/avg-rtt=/ { sub(/.*avg-rtt=/, ""); sub(/ .*/, ""); mean = $0 }
-	/<MAX> observation/ { max = $NF }
-	/<MIN> observation/ { min = $NF }
-	/percentile 50.000/ { p50 = $NF }
-	/percentile 99.000/ { p99 = $NF }
-	/percentile 99.900/ { p999 = $NF }
-	END {
-		if (n == "" || p50 == "") exit 1
-		printf "rtt_ns n=%d min=%d mean=%d p50=%d p99=%d p999=%d max=%d\n", n, min * 1000, mean * 1000, p50 * 1000, p99 * 1000, p999 * 1000, max * 1000
-	}'
-}
 
-row_kernel_udp() {
-	local ns1=zkb$$a ns2=zkb$$b srv cli secs out
-	# Namespaces and veth are removed however the row ends.
-	trap "ip netns del $ns1 2>/dev/null; ip netns del $ns2 2>/dev/null; trap - RETURN" RETURN
-	ip netns add "$ns1" && ip netns add "$ns2" || return 1
-	ip link add zkb$$v1 netns "$ns1" type veth peer name zkb$$v2 netns "$ns2" || return 1
-	ip -n "$ns1" addr add 198.18.200.1/24 dev zkb$$v1
-	ip -n "$ns2" addr add 198.18.200.2/24 dev zkb$$v2
-	ip -n "$ns1" link set zkb$$v1 up
-	ip -n "$ns2" link set zkb$$v2 up
-	ip -n "$ns1" link set lo up
-	ip -n "$ns2" link set lo up
-	secs=$(awk -v n="$N" 'BEGIN { s = int(n * 7e-6 + 0.999); if (s < 2) s = 2; print s }')
-	zk_bg kernel-udp-sr ip netns exec "$ns1" taskset -c "$PONG_CPU" sockperf sr -i 198.18.200.1 -p 11111 --nonblocked
-	srv=$ZK_LAST_PID
-	sleep 0.5
-	out=$(ip netns exec "$ns2" taskset -c "$PING_CPU" sockperf pp -i 198.18.200.1 -p 11111 --nonblocked \
-		-m 64 -t "$secs" --full-rtt 2>&1) || {
-		echo "$out" >&2
-		return 1
-	}
-	kill -TERM "$srv" 2>/dev/null
-	zk_wait "$srv" 5
-	grep -E 'avg-rtt|percentile (50|99)\.' <<<"$out" >&2 || true
-	out=$(sockperf_rtt <<<"$out") || {
-		echo "$out" >&2
-		return 1
-	}
-	echo "row=kernel-udp $out"
-}
+row_kernel_udp() { zk_kernel_sockperf kernel-udp "" 200 11111 7e-6; }
 
 # udp_pcap writes a capture of n Ethernet/IPv4/UDP frames with 64-byte payloads from
 # 198.18.0.2:(4000+i%64) to 198.18.0.1:20000 (MAC 02:00:00:00:00:01), checksums correct.
