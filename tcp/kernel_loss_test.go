@@ -129,14 +129,14 @@ func TestKernelLossBothWays(t *testing.T) {
 	require.NoError(t, err)
 	defer l.Close()
 	start := time.Now()
-	out, done := background(t, k.Command("socat", "-u", "-b", "65536", "OPEN:"+src, "TCP4:"+k.StackIP+":7002"))
+	out, done := lab.Background(t, k.Command("socat", "-u", "-b", "65536", "OPEN:"+src, "TCP4:"+k.StackIP+":7002"))
 	var c *Conn
-	poll(t, s, 30*time.Second, "socat's connection", func() bool { c, _ = l.Accept(); return c != nil })
+	lab.Poll(t, s, 30*time.Second, "socat's connection", func() bool { c, _ = l.Accept(); return c != nil })
 	h := sha256.New()
 	msg := NewMsg(64)
 	got := 0
 	rx := progress{c: c}
-	poll(t, s, 240*time.Second, "the stream from socat", func() bool {
+	lab.Poll(t, s, 240*time.Second, "the stream from socat", func() bool {
 		rx.see(got)
 		c.ZcRecv(msg)
 		if len(msg.Iov) == 0 {
@@ -154,7 +154,7 @@ func TestKernelLossBothWays(t *testing.T) {
 	assert.Equal(t, n, got)
 	assert.Equal(t, want, hex.EncodeToString(h.Sum(nil)), "SHA-256 of the stream")
 	require.NoError(t, c.ShutdownTx())
-	poll(t, s, 30*time.Second, "socat's exit", func() bool {
+	lab.Poll(t, s, 30*time.Second, "socat's exit", func() bool {
 		select {
 		case err := <-done:
 			require.NoError(t, err, out.String())
@@ -163,14 +163,14 @@ func TestKernelLossBothWays(t *testing.T) {
 			return false
 		}
 	})
-	poll(t, s, 30*time.Second, "the close", func() bool { return c.State() == StateClose })
+	lab.Poll(t, s, 30*time.Second, "the close", func() bool { return c.State() == StateClose })
 	assert.NoError(t, c.Err())
 	require.NoError(t, c.Close())
 	inCtr := StackCounters(s)
 
 	// zocket → Linux.
 	dst := filepath.Join(t.TempDir(), "dst.bin")
-	out, done = background(t, k.Command("socat", "-u", "-b", "65536", "TCP4-LISTEN:7003,reuseaddr", "CREATE:"+dst))
+	out, done = lab.Background(t, k.Command("socat", "-u", "-b", "65536", "TCP4-LISTEN:7003,reuseaddr", "CREATE:"+dst))
 	raddr := netip.MustParseAddrPort(k.Peer + ":7003")
 	c = nil
 	deadline := time.Now().Add(30 * time.Second)
@@ -242,7 +242,7 @@ else:
 	for _, mode := range []string{"abort", "peer-reads"} {
 		t.Run(mode, func(t *testing.T) {
 			port := map[string]string{"abort": "7010", "peer-reads": "7011"}[mode]
-			out, done := background(t, k.Command("python3", "-c", server, port, mode))
+			out, done := lab.Background(t, k.Command("python3", "-c", server, port, mode))
 			raddr := netip.MustParseAddrPort(k.KernelIP + ":" + port)
 			var c *Conn
 			deadline := time.Now().Add(10 * time.Second)
@@ -265,16 +265,16 @@ else:
 			if mode == "abort" {
 				_, err := c.SendSingle([]byte("hello"), 0)
 				require.NoError(t, err)
-				poll(t, s, 10*time.Second, "Linux's RST", func() bool { return c.State() == StateClose })
+				lab.Poll(t, s, 10*time.Second, "Linux's RST", func() bool { return c.State() == StateClose })
 				assert.Equal(t, syscall.ECONNRESET, c.Err())
 				_, err = c.Recv([][]byte{make([]byte, 8)})
 				assert.Equal(t, syscall.ECONNRESET, err)
 				require.NoError(t, c.Close())
 			} else {
-				poll(t, s, 10*time.Second, "Linux's data", func() bool { return c.rqHead != c.rqTail })
+				lab.Poll(t, s, 10*time.Second, "Linux's data", func() bool { return c.rqHead != c.rqTail })
 				require.NoError(t, c.Close()) // unread data: a RST
 			}
-			poll(t, s, 10*time.Second, "python's exit", func() bool {
+			lab.Poll(t, s, 10*time.Second, "python's exit", func() bool {
 				select {
 				case err := <-done:
 					require.NoError(t, err, out.String())

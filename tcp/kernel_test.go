@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -48,24 +47,27 @@ func kernelStack(t *testing.T, subnet int, kv ...string) (*lab.Kernel, *stack.St
 	return k, s
 }
 
-// background runs cmd (in the namespace) while the test polls the stack.
-func background(t *testing.T, cmd *exec.Cmd) (out *strings.Builder, done <-chan error) {
+// closeAndWait shuts c's sending side, waits for the peer's FIN and for the peer command
+// (whose result arrives on done, its output in out) to exit.
+func closeAndWait(t *testing.T, s *stack.Stack, c *Conn, done <-chan error, out fmt.Stringer, d time.Duration) {
 	t.Helper()
-	out = &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	ch := make(chan error, 1)
-	go func() { ch <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-ch
+	require.NoError(t, c.ShutdownTx())
+	buf := make([]byte, 16)
+	lab.Poll(t, s, d, "the peer's FIN", func() bool {
+		k, err := c.Recv([][]byte{buf})
+		return err == nil && k == 0
+	})
+	lab.Poll(t, s, d, "the peer's exit", func() bool {
+		select {
+		case err := <-done:
+			require.NoError(t, err, out.String())
+			return true
+		default:
+			return false
 		}
 	})
-	return out, ch
 }
 
-// poll performs s until cond holds or the deadline passes.
 // sendStream sends n bytes of a stream seeded by seed on c, hashing them into hs, and performs
 // s until all of it is acknowledged (within d). each, when not nil, runs every turn.
 func sendStream(t *testing.T, s *stack.Stack, c *Conn, n int, seed byte, hs hash.Hash, d time.Duration, each func()) {
@@ -74,7 +76,7 @@ func sendStream(t *testing.T, s *stack.Stack, c *Conn, n int, seed byte, hs hash
 	chunk := make([]byte, 64<<10)
 	sent := 0
 	var pending []byte
-	poll(t, s, d, "the stream to the peer", func() bool {
+	lab.Poll(t, s, d, "the stream to the peer", func() bool {
 		if each != nil {
 			each()
 		}
@@ -95,40 +97,6 @@ func sendStream(t *testing.T, s *stack.Stack, c *Conn, n int, seed byte, hs hash
 		}
 		return c.sndUna == c.sndMax
 	})
-}
-
-// closeAndWait shuts c's sending side, waits for the peer's FIN and for the peer command
-// (whose result arrives on done, its output in out) to exit.
-func closeAndWait(t *testing.T, s *stack.Stack, c *Conn, done <-chan error, out fmt.Stringer, d time.Duration) {
-	t.Helper()
-	require.NoError(t, c.ShutdownTx())
-	buf := make([]byte, 16)
-	poll(t, s, d, "the peer's FIN", func() bool {
-		k, err := c.Recv([][]byte{buf})
-		return err == nil && k == 0
-	})
-	poll(t, s, d, "the peer's exit", func() bool {
-		select {
-		case err := <-done:
-			require.NoError(t, err, out.String())
-			return true
-		default:
-			return false
-		}
-	})
-}
-
-func poll(t *testing.T, s *stack.Stack, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %s", what)
-		}
-		for i := 0; i < 64; i++ {
-			s.Perform()
-		}
-	}
 }
 
 // fileSHA256 hashes a file.
@@ -159,13 +127,13 @@ func TestKernelSocatToListener(t *testing.T) {
 	require.NoError(t, err)
 	defer l.Close()
 	start := time.Now()
-	out, done := background(t, k.Command("socat", "-u", "-b", "65536", "OPEN:"+src, "TCP4:"+k.StackIP+":7000"))
+	out, done := lab.Background(t, k.Command("socat", "-u", "-b", "65536", "OPEN:"+src, "TCP4:"+k.StackIP+":7000"))
 	var c *Conn
-	poll(t, s, 10*time.Second, "socat's connection", func() bool { c, _ = l.Accept(); return c != nil })
+	lab.Poll(t, s, 10*time.Second, "socat's connection", func() bool { c, _ = l.Accept(); return c != nil })
 	h := sha256.New()
 	msg := NewMsg(64)
 	got, eof := 0, false
-	poll(t, s, 50*time.Second, "100 MiB from socat", func() bool {
+	lab.Poll(t, s, 50*time.Second, "100 MiB from socat", func() bool {
 		c.ZcRecv(msg)
 		if len(msg.Iov) == 0 {
 			return false
@@ -183,7 +151,7 @@ func TestKernelSocatToListener(t *testing.T) {
 	assert.Equal(t, kernelBytes, got)
 	assert.Equal(t, want, hex.EncodeToString(h.Sum(nil)), "SHA-256 of the stream")
 	require.NoError(t, c.ShutdownTx())
-	poll(t, s, 10*time.Second, "socat's exit", func() bool {
+	lab.Poll(t, s, 10*time.Second, "socat's exit", func() bool {
 		select {
 		case err := <-done:
 			require.NoError(t, err, out.String())
@@ -192,7 +160,7 @@ func TestKernelSocatToListener(t *testing.T) {
 			return false
 		}
 	})
-	poll(t, s, 5*time.Second, "the close", func() bool { return c.State() == StateClose })
+	lab.Poll(t, s, 5*time.Second, "the close", func() bool { return c.State() == StateClose })
 	assert.NoError(t, c.Err())
 	require.NoError(t, c.Close())
 	t.Logf("Linux → zocket: %d MiB in %v (%.2f Gbit/s); %+v", got>>20, elapsed,
@@ -204,7 +172,7 @@ func TestKernelSocatToListener(t *testing.T) {
 func TestKernelConnectToSocat(t *testing.T) {
 	k, s := kernelStack(t, 62)
 	dst := filepath.Join(t.TempDir(), "dst.bin")
-	out, done := background(t, k.Command("socat", "-u", "-b", "65536", "TCP4-LISTEN:7001,reuseaddr", "CREATE:"+dst))
+	out, done := lab.Background(t, k.Command("socat", "-u", "-b", "65536", "TCP4-LISTEN:7001,reuseaddr", "CREATE:"+dst))
 	raddr := netip.MustParseAddrPort(k.KernelIP + ":7001")
 	var c *Conn
 	deadline := time.Now().Add(10 * time.Second)

@@ -3,7 +3,6 @@ package udp_test
 import (
 	"fmt"
 	"net/netip"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -29,45 +28,14 @@ func kernelStack(t *testing.T, subnet int) (*lab.Kernel, *stack.Stack) {
 	return k, s
 }
 
-// background runs cmd (in the namespace) while the test polls the stack; done reports its end.
-func background(t *testing.T, cmd *exec.Cmd) (out *strings.Builder, done <-chan error) {
-	t.Helper()
-	out = &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	ch := make(chan error, 1)
-	go func() { ch <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-ch
-		}
-	})
-	return out, ch
-}
-
-// pollUntil performs s until cond holds or the deadline passes.
-func pollUntil(t *testing.T, s *stack.Stack, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %s", what)
-		}
-		for i := 0; i < 1000; i++ {
-			s.Perform()
-		}
-	}
-}
-
 func TestKernelSocatSendsToReceiver(t *testing.T) {
 	k, s := kernelStack(t, 41)
 	r := newRx(t, s, nil)
 	bind(t, r, netip.MustParseAddrPort(k.StackIP+":5000"), netip.AddrPort{})
 	script := fmt.Sprintf("for i in 1 2 3 4 5; do printf 'datagram %%s' $i | socat -u - UDP4-SENDTO:%s:5000,sourceport=4444; done", k.StackIP)
-	out, done := background(t, k.Command("sh", "-c", script))
+	out, done := lab.Background(t, k.Command("sh", "-c", script))
 	var got []dgram
-	pollUntil(t, s, 20*time.Second, "5 datagrams from socat", func() bool {
+	lab.Poll(t, s, 20*time.Second, "5 datagrams from socat", func() bool {
 		got = append(got, recvAll(t, r)...)
 		return len(got) >= 5
 	})
@@ -87,7 +55,7 @@ func TestKernelEchoAnswersTransmitter(t *testing.T) {
 	bind(t, r, local, kernel)
 	tx := newTx(t, s, local, kernel, nil)
 	// A Linux UDP echo: socat answers the first peer with whatever it sends.
-	out, _ := background(t, k.Command("socat", "-T", "20", "UDP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
+	out, _ := lab.Background(t, k.Command("socat", "-T", "20", "UDP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
 	// The first datagram also resolves the kernel's MAC; until socat listens the kernel may
 	// refuse it (ICMP port unreachable, which the stack drops), so resend until an echo comes.
 	first := false
@@ -108,7 +76,7 @@ func TestKernelEchoAnswersTransmitter(t *testing.T) {
 		_, err := tx.Send(iov, 0)
 		require.NoError(t, err)
 		var got []dgram
-		pollUntil(t, s, 5*time.Second, "echo", func() bool { got = recvAll(t, r); return len(got) > 0 })
+		lab.Poll(t, s, 5*time.Second, "echo", func() bool { got = recvAll(t, r); return len(got) > 0 })
 		require.Len(t, got, 1)
 		assert.Equal(t, string(payload), string(got[0].data))
 		assert.Equal(t, kernel, got[0].src)
@@ -119,7 +87,7 @@ func TestKernelEchoAnswersTransmitter(t *testing.T) {
 	big := []byte(strings.Repeat("0123456789", 300))
 	_, err := tx.Send([][]byte{big}, 0)
 	require.NoError(t, err)
-	pollUntil(t, s, 5*time.Second, "kernel reassembly", func() bool { return kernelCounter(t, k, "IpReasmOKs") > before })
+	lab.Poll(t, s, 5*time.Second, "kernel reassembly", func() bool { return kernelCounter(t, k, "IpReasmOKs") > before })
 	assert.Equal(t, uint64(3), udp.StackCounters(s).TxFragments)
 }
 
@@ -142,9 +110,9 @@ func TestKernelMulticastReachesJoinedReceiver(t *testing.T) {
 	bind(t, r, group, netip.AddrPort{})
 	k.Exec(t, "ip", "route", "add", "224.0.0.0/4", "dev", k.PeerVeth)
 	script := fmt.Sprintf("for i in 1 2 3; do printf 'group %%s' $i | socat -u - UDP4-DATAGRAM:239.7.7.7:5000,ip-multicast-ttl=1,ip-multicast-if=%s; done", k.KernelIP)
-	out, done := background(t, k.Command("sh", "-c", script))
+	out, done := lab.Background(t, k.Command("sh", "-c", script))
 	var got []dgram
-	pollUntil(t, s, 20*time.Second, "3 multicast datagrams", func() bool {
+	lab.Poll(t, s, 20*time.Second, "3 multicast datagrams", func() bool {
 		got = append(got, recvAll(t, r)...)
 		return len(got) >= 3
 	})
@@ -157,8 +125,8 @@ func TestKernelMulticastReachesJoinedReceiver(t *testing.T) {
 	// Unbound, the group's datagrams are no longer accepted.
 	require.NoError(t, r.Unbind(group, netip.AddrPort{}))
 	assert.Equal(t, uint64(1), s.IGMPCounters().TxLeaves)
-	_, done = background(t, k.Command("sh", "-c", script))
-	pollUntil(t, s, 20*time.Second, "socat done", func() bool {
+	_, done = lab.Background(t, k.Command("sh", "-c", script))
+	lab.Poll(t, s, 20*time.Second, "socat done", func() bool {
 		select {
 		case <-done:
 			return true
@@ -185,15 +153,15 @@ func TestKernelTapChecksumOffload(t *testing.T) {
 		t.Skip("net_tap offers no checksum offload here")
 	}
 	before := kernelCounter(t, k, "UdpInCsumErrors")
-	out, done := background(t, k.Command("socat", "-u", "-T", "10", "UDP4-RECV:7000,bind="+k.KernelIP, "STDOUT"))
+	out, done := lab.Background(t, k.Command("socat", "-u", "-T", "10", "UDP4-RECV:7000,bind="+k.KernelIP, "STDOUT"))
 	tx := newTx(t, s, netip.MustParseAddrPort(k.StackIP+":6000"), netip.MustParseAddrPort(k.KernelIP+":7000"), nil)
 	time.Sleep(100 * time.Millisecond)
 	for i := 0; i < 3; i++ {
 		_, err := tx.Send([][]byte{[]byte(fmt.Sprintf("offloaded %d;", i))}, 0)
 		require.NoError(t, err)
-		pollUntil(t, s, 2*time.Second, "sent", func() bool { return s.IsQuiescent() })
+		lab.Poll(t, s, 2*time.Second, "sent", func() bool { return s.IsQuiescent() })
 	}
-	pollUntil(t, s, 10*time.Second, "socat got the datagrams", func() bool {
+	lab.Poll(t, s, 10*time.Second, "socat got the datagrams", func() bool {
 		return strings.Contains(out.String(), "offloaded 2;")
 	})
 	assert.Equal(t, "offloaded 0;offloaded 1;offloaded 2;", out.String())

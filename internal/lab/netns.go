@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -135,4 +136,38 @@ func Start(t testing.TB, cmd *exec.Cmd) *strings.Builder {
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return &out
+}
+
+// Background runs cmd (a peer inside a namespace) while the test polls its stack; done
+// reports its end, out collects its output. A command still running when the test ends is
+// killed.
+func Background(t testing.TB, cmd *exec.Cmd) (out *strings.Builder, done <-chan error) {
+	t.Helper()
+	out = &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	ch := make(chan error, 1)
+	go func() { ch <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-ch
+		}
+	})
+	return out, ch
+}
+
+// Poll performs s until cond holds, failing the test with what if d passes first. It is for
+// tests against real time (kernel peers); lab pairs on a manual clock use Pair.Run.
+func Poll(t testing.TB, s interface{ Perform() int }, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %s", what)
+		}
+		for i := 0; i < 64; i++ {
+			s.Perform()
+		}
+	}
 }
