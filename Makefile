@@ -17,7 +17,7 @@ setup:
 build: setup
 	$(GO) build -o bin/ ./cmd/...
 
-test: setup  # -p 1: test binaries busy-poll; one at a time keeps their timing honest on 2 cores
+test: setup  # -p 1: test binaries busy-poll, and net_af_packet fanout ids can collide across processes
 	$(GO) vet $(PKGS)
 	$(GO) test -p 1 -count=1 -timeout 15m $(PKGS)
 
