@@ -26,11 +26,12 @@ type Kernel struct {
 	tap      bool
 }
 
-// NewKernel creates the namespace and veth pair. DPDK 22.11's net_af_packet joins a
-// PACKET_FANOUT group numbered (pid ^ port id) & 0xffff, so two test processes probing
-// af_packet ports at once can collide (EINVAL): `make test` runs one test binary at a time. Subnet n (0..255) picks 198.19.n.0/24, so
+// NewKernel creates the namespace and veth pair. Subnet n (0..255) picks 198.19.n.0/24, so
 // concurrent tests do not collide. Checksum offloads are turned off on the kernel's end, so
-// that frames reach the DPDK port with their checksums filled in.
+// that frames reach the DPDK port with their checksums filled in. DPDK 22.11's net_af_packet
+// joins a PACKET_FANOUT group numbered (pid ^ port id) & 0xffff, so two test processes
+// probing af_packet ports at once can collide (EINVAL): `make test` runs one test binary at a
+// time.
 func NewKernel(t testing.TB, n int) *Kernel {
 	t.Helper()
 	if os.Geteuid() != 0 {
