@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -236,5 +237,29 @@ func TestAddressClasses(t *testing.T) {
 		eq(t, "IsMulticast4", IsMulticast4(tc.a), tc.multicast)
 		eq(t, "IsLoopback4", IsLoopback4(tc.a), tc.loopback)
 		eq(t, "IsUnspecified4", IsUnspecified4(tc.a), tc.unspecified)
+	}
+}
+
+// TestChecksumValidFastPath: the option-less fast path agrees with the generic sum on random
+// headers, valid and broken.
+func TestChecksumValidFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < 100000; i++ {
+		h := make(IPv4, IPv4MinimumSize)
+		for j := range h {
+			h[j] = byte(rng.Uint32())
+		}
+		h[0] = 0x45
+		if i%2 == 0 {
+			h.SetChecksum(0)
+			h.SetChecksum(h.ComputeChecksum())
+			if i%4 == 0 {
+				h[2+rng.IntN(18)] ^= byte(1 + rng.IntN(255))
+			}
+		}
+		want := Fold(Sum(h, 0)) == 0xffff
+		if got := h.ChecksumValid(); got != want {
+			t.Fatalf("header % x: fast path says %v, generic sum %v", []byte(h), got, want)
+		}
 	}
 }
