@@ -224,10 +224,12 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 	if err := eal.Init(args); err != nil {
 		return fmt.Errorf("EAL init %q: %w", args, err)
 	}
-	defer eal.Cleanup()
 
-	// The pool is not freed at exit: a memif client in zero-copy mode lends its mbufs to the
-	// link, and freeing the pool under them crashed the exit now and then. The process ends.
+	// At exit the ports are stopped, not closed, and neither the pool nor EAL is freed: a memif
+	// client in zero-copy mode lends its mbufs to the link, and tearing memif down while its
+	// interrupt thread handles the peer's disconnect crashed the exit now and then (DPDK
+	// 22.11). The process ends; the OS takes everything back, and ealargs.Cleanup removes a
+	// --no-huge run's files.
 	pool, err := dpdk.NewPool("zfpmd", 8191, 256, max(dpdk.DefaultDataRoom, c.size+dpdk.DefaultHeadroom), -1)
 	if err != nil {
 		return err
@@ -235,7 +237,7 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 	var ports []dpdk.Port
 	defer func() {
 		for _, p := range ports {
-			_ = p.Close()
+			_ = p.Stop()
 		}
 	}()
 	for _, d := range c.devs {
