@@ -20,6 +20,7 @@ import (
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/ealargs"
+	"github.com/zocket/zocket/internal/zfapp"
 	"github.com/zocket/zocket/metrics"
 )
 
@@ -389,7 +390,7 @@ func place(c *config) (*placement, error) {
 		}
 	}
 	if c.pin == "process" {
-		if err := pinProcess(c.cpu); err != nil {
+		if err := zfapp.PinProcess(c.cpu); err != nil {
 			return nil, err
 		}
 	}

@@ -15,30 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pinProcess binds every thread of the process (Go's runtime threads, EAL's control threads)
-// to cpu, so that none of them ever runs on the peer's polling core. Threads made later inherit
-// the mask of the thread that makes them, which is now cpu.
-func pinProcess(cpu int) error {
-	var set unix.CPUSet
-	set.Set(cpu)
-	for pass := 0; pass < 2; pass++ { // a second pass catches threads started during the first
-		ents, err := os.ReadDir("/proc/self/task")
-		if err != nil {
-			return err
-		}
-		for _, e := range ents {
-			tid, err := strconv.Atoi(e.Name())
-			if err != nil {
-				continue
-			}
-			if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH {
-				return fmt.Errorf("sched_setaffinity(thread %d, cpu %d): %w", tid, cpu, err)
-			}
-		}
-	}
-	return nil
-}
-
 // placement remembers what place changed and what the run cost the thread: GC cycles,
 // context switches, interrupts on the polling CPU.
 type placement struct {

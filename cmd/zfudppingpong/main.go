@@ -48,15 +48,6 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, nil)) }
 
-// Datagram types (first payload byte when the size allows a header).
-const (
-	typePing = 0 // measured
-	typeHK   = 1 // both sides yield after it
-	typeSync = 2 // unmeasured round trip after a housekeeping yield
-	typeStop = 3 // the ping is done
-	hdrLen   = 9 // type + sequence (u64, little-endian)
-)
-
 type config struct {
 	metrics       string // -metrics ADDR
 	mode          string
@@ -294,38 +285,31 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 	c, st, rx, msg := l.c, l.st, l.rx, l.msg
 	buf := make([]byte, c.size)
 	iov := [][]byte{buf}
-	withHdr := c.size >= hdrLen
+	withHdr := c.size >= zfapp.MsgHeader
 	rec := rtt.NewRecorder()
-	hkNs := c.hk.Nanoseconds()
-	var seq uint64
-	typ := byte(typePing)
-	var sentNs, lastHK int64
-	var sentTSC uint64
+	sch := &zfapp.PingSchedule{Rec: rec, Warm: c.warm, Every: c.hk.Nanoseconds(), Framed: withHdr,
+		Start: l.pl.Start, Clock: func() int64 { return st.TSCToNs(dpdk.TSC()) }}
+	var sentNs int64
 	send := func() error {
-		seq++
-		if withHdr {
-			buf[0] = typ
-			binary.LittleEndian.PutUint64(buf[1:], seq)
-		}
-		sentTSC = dpdk.TSC()
-		sentNs = st.TSCToNs(sentTSC)
+		sch.Stamp(buf)
+		sentNs = st.TSCToNs(dpdk.TSC())
 		return l.send(l.tx, iov)
 	}
 	total := c.warm + c.iter
-	var done, lost int64
+	var lost int64
 	if err := send(); err != nil {
 		return err
 	}
 	firstDeadline := st.TSCToNs(dpdk.TSC()) + c.wait.Nanoseconds()
-	lastHK = sentNs
-	for done < total {
+	sch.Begin(sentNs)
+	for sch.Done < total {
 		if !l.poll() {
 			now := st.Now()
 			if c.stop.Load() {
 				return errors.New("ping: interrupted")
 			}
 			if now-sentNs > int64(time.Second) {
-				if done == 0 && now > firstDeadline {
+				if sch.Done == 0 && now > firstDeadline {
 					return fmt.Errorf("ping: no answer from %v within %v", c.remote, c.wait)
 				}
 				lost++
@@ -341,7 +325,7 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 		}
 		now := st.Now()
 		d := msg.Iov[0]
-		if withHdr && (len(d) < hdrLen || binary.LittleEndian.Uint64(d[1:]) != seq) {
+		if withHdr && (len(d) < zfapp.MsgHeader || binary.LittleEndian.Uint64(d[1:]) != sch.Seq()) {
 			rx.ZcRecvDone(msg) // a stale echo of a resent datagram
 			continue
 		}
@@ -349,33 +333,15 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 			l.touch(msg.Iov)
 		}
 		rx.ZcRecvDone(msg)
-		switch typ {
-		case typePing:
-			if done >= c.warm {
-				rec.Record(now - sentNs)
-			}
-			done++
-			if done == c.warm {
-				l.pl.Start()
-			}
-			if withHdr && hkNs > 0 && now-lastHK > hkNs {
-				typ = typeHK
-			}
-		case typeHK:
-			runtime.Gosched()
-			lastHK = st.TSCToNs(dpdk.TSC())
-			typ = typeSync
-		case typeSync:
-			typ = typePing
-		}
-		if done < total {
+		sch.Answered(now, sentNs)
+		if sch.Done < total {
 			if err := send(); err != nil {
 				return err
 			}
 		}
 	}
 	if withHdr { // tell the pong; its echo is waited for briefly
-		typ = typeStop
+		sch.Stop()
 		if err := send(); err == nil {
 			deadline := sentNs + int64(100*time.Millisecond)
 			for st.Now() < deadline {
@@ -430,21 +396,21 @@ func (l *loop) pong(stderr io.Writer) error {
 				err = l.sockperfReply()
 			} else {
 				d := msg.Iov[0]
-				typ := byte(typePing)
-				if c.size >= hdrLen && len(d) >= hdrLen {
+				typ := byte(zfapp.MsgPing)
+				if c.size >= zfapp.MsgHeader && len(d) >= zfapp.MsgHeader {
 					typ = d[0]
 				}
 				err = l.send(l.tx, msg.Iov)
 				switch typ {
-				case typePing:
+				case zfapp.MsgPing:
 					pings++
-				case typeHK:
+				case zfapp.MsgHK:
 					rx.ZcRecvDone(msg)
 					runtime.Gosched()
-				case typeStop:
+				case zfapp.MsgStop:
 					done = true
 				}
-				if c.size < hdrLen && pings >= total {
+				if c.size < zfapp.MsgHeader && pings >= total {
 					done = true
 				}
 			}

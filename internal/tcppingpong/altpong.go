@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/zocket/zocket/alts"
+	"github.com/zocket/zocket/internal/zfapp"
 )
 
 // altPong echoes the ping's messages, sending each from the alternative queued with the
@@ -21,7 +22,7 @@ func (l *loop) altPong(stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	framed := size >= hdrLen
+	framed := size >= zfapp.MsgHeader
 	ncand := c.nalts
 	cands := make([][]byte, ncand)
 	for k := range cands {
@@ -46,7 +47,7 @@ func (l *loop) altPong(stderr io.Writer) error {
 			}
 			b := cands[k]
 			if framed {
-				b[0] = byte(k) // typePing, typeHK, typeSync; higher: decoys
+				b[0] = byte(k) // zfapp.MsgPing, zfapp.MsgHK, zfapp.MsgSync; higher: decoys
 				binary.LittleEndian.PutUint64(b[1:], seq)
 			}
 			for off := 0; off < size; off += mss {
@@ -108,7 +109,7 @@ func (l *loop) altPong(stderr io.Writer) error {
 				}
 				echoed += int64(size)
 				if framed {
-					hk = hk || pending[0] == typeHK
+					hk = hk || pending[0] == zfapp.MsgHK
 					nextSeq = binary.LittleEndian.Uint64(pending[1:]) + 1
 				}
 				pending = pending[:0]

@@ -5,7 +5,6 @@
 package tcppingpong
 
 import (
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,14 +31,6 @@ type Tool struct {
 	Name string // the command's name, for its flag set and messages
 	Alts bool   // the pong answers from TX alternatives (-alts N)
 }
-
-// Message types (first payload byte when the size allows a header).
-const (
-	typePing = 0 // measured
-	typeHK   = 1 // both sides yield after it
-	typeSync = 2 // unmeasured round trip after a housekeeping yield
-	hdrLen   = 9 // type + sequence (u64, little-endian)
-)
 
 type config struct {
 	mode     string
@@ -357,24 +348,18 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 	for i := range buf {
 		buf[i] = byte(i)
 	}
-	withHdr := c.size >= hdrLen
+	withHdr := c.size >= zfapp.MsgHeader
 	rec := rtt.NewRecorder()
-	hkNs := c.hk.Nanoseconds()
-	var seq uint64
-	typ := byte(typePing)
-	var sentNs, lastHK int64
+	sch := &zfapp.PingSchedule{Rec: rec, Warm: c.warm, Every: c.hk.Nanoseconds(), Framed: withHdr,
+		Start: l.pl.Start, Clock: func() int64 { return st.TSCToNs(dpdk.TSC()) }}
+	var sentNs int64
 	total := c.warm + c.iter
-	var done int64
 	firstDeadline := st.TSCToNs(dpdk.TSC()) + c.wait.Nanoseconds()
-	for done < total {
-		seq++
-		if withHdr {
-			buf[0] = typ
-			binary.LittleEndian.PutUint64(buf[1:], seq)
-		}
+	for sch.Done < total {
+		sch.Stamp(buf)
 		sentNs = st.TSCToNs(dpdk.TSC())
-		if done == 0 {
-			lastHK = sentNs
+		if sch.Done == 0 {
+			sch.Begin(sentNs)
 		}
 		if err := l.send(buf); err != nil {
 			return err
@@ -385,7 +370,7 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 				if c.stop.Load() {
 					return errors.New("ping: interrupted")
 				}
-				if done == 0 && st.Now() > firstDeadline {
+				if sch.Done == 0 && st.Now() > firstDeadline {
 					return fmt.Errorf("ping: no answer from %v within %v", c.addr, c.wait)
 				}
 				continue
@@ -402,29 +387,10 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 			}
 			eof := len(msg.Iov[len(msg.Iov)-1]) == 0
 			if _, err := conn.ZcRecvDone(msg); err != nil || eof {
-				return fmt.Errorf("ping: connection ended after %d round trips: %v", done, err)
+				return fmt.Errorf("ping: connection ended after %d round trips: %v", sch.Done, err)
 			}
 		}
-		now := st.Now()
-		switch typ {
-		case typePing:
-			if done >= c.warm {
-				rec.Record(now - sentNs)
-			}
-			done++
-			if done == c.warm {
-				l.pl.Start()
-			}
-			if withHdr && hkNs > 0 && now-lastHK > hkNs {
-				typ = typeHK
-			}
-		case typeHK:
-			runtime.Gosched()
-			lastHK = st.TSCToNs(dpdk.TSC())
-			typ = typeSync
-		case typeSync:
-			typ = typePing
-		}
+		sch.Answered(st.Now(), sentNs)
 	}
 	rec.WriteReport(stdout, c.size, c.pct, c.full)
 	return nil
@@ -440,7 +406,7 @@ func (l *loop) pong(stderr io.Writer) error {
 		l.answer = l.send
 	}
 	var echoed, off int64
-	framed := c.size >= hdrLen && !c.sockperf
+	framed := c.size >= zfapp.MsgHeader && !c.sockperf
 	for {
 		conn.ZcRecv(msg)
 		if len(msg.Iov) == 0 {
@@ -593,7 +559,7 @@ func findHK(iov [][]byte, n int, off int64, size int) (bool, int64) {
 			at = size - pos
 		}
 		for ; at < len(b); at += size {
-			if b[at] == typeHK {
+			if b[at] == zfapp.MsgHK {
 				hk = true
 			}
 		}

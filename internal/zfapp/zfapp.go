@@ -213,7 +213,7 @@ func Place(cpu int, process bool, gomaxprocs int, gc bool) (*Placement, error) {
 			return nil, err
 		}
 		if process {
-			if err := pinProcess(cpu); err != nil {
+			if err := PinProcess(cpu); err != nil {
 				return nil, err
 			}
 		}
@@ -226,8 +226,10 @@ func Place(cpu int, process bool, gomaxprocs int, gc bool) (*Placement, error) {
 	return pl, nil
 }
 
-// pinProcess binds every thread of the process to cpu; threads made later inherit the mask.
-func pinProcess(cpu int) error {
+// PinProcess binds every thread of the process (Go's runtime threads, EAL's control threads)
+// to cpu, so that none of them runs on the peer's polling core; threads made later inherit the
+// mask. A second pass catches threads started during the first.
+func PinProcess(cpu int) error {
 	var set unix.CPUSet
 	set.Set(cpu)
 	for pass := 0; pass < 2; pass++ {
