@@ -243,22 +243,7 @@ type loop struct {
 
 // poll runs the reactor until something user-visible happened (or, after a few thousand
 // empty turns, returns false so that the caller can check its clocks and flags).
-func (l *loop) poll() bool {
-	if l.mux != nil {
-		for i := 0; i < 4096; i++ {
-			if l.mux.Wait(l.evs, 0) > 0 {
-				return true
-			}
-		}
-		return false
-	}
-	for i := 0; i < 4096; i++ {
-		if l.st.Perform() > 0 {
-			return true
-		}
-	}
-	return false
-}
+func (l *loop) poll() bool { return zfapp.Poll(l.st, l.mux, l.evs) }
 
 // send sends iov, running the reactor while the transmit ring is full.
 func (l *loop) send(tx *udp.Transmitter, iov [][]byte) error {

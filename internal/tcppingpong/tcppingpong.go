@@ -310,22 +310,7 @@ func (l *loop) connect() error {
 
 // poll runs the reactor until something user-visible happened (or, after a few thousand
 // empty turns, returns false so that the caller can check its clocks and flags).
-func (l *loop) poll() bool {
-	if l.mux != nil {
-		for i := 0; i < 4096; i++ {
-			if l.mux.Wait(l.evs, 0) > 0 {
-				return true
-			}
-		}
-		return false
-	}
-	for i := 0; i < 4096; i++ {
-		if l.st.Perform() > 0 {
-			return true
-		}
-	}
-	return false
-}
+func (l *loop) poll() bool { return zfapp.Poll(l.st, l.mux, l.evs) }
 
 // send sends all of b, running the reactor while the send queue is full.
 func (l *loop) send(b []byte) error {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/zocket/zocket/internal/rtt"
+	"github.com/zocket/zocket/stack"
 )
 
 // The ping-pong tools' message header (messages of MsgHeader bytes or more): a type byte and a
@@ -77,3 +78,19 @@ func (p *PingSchedule) Answered(now, sent int64) {
 
 // Stop makes the next message a stop message.
 func (p *PingSchedule) Stop() { p.typ = MsgStop }
+
+// Poll runs the reactor (or, with a muxer, waits on it into evs) until something
+// user-visible happens, and gives up with false after a few thousand empty turns so that the
+// caller can look at its clocks and flags.
+func Poll(st *stack.Stack, mux *stack.Muxer, evs []stack.Event) bool {
+	for i := 0; i < 4096; i++ {
+		if mux != nil {
+			if mux.Wait(evs, 0) > 0 {
+				return true
+			}
+		} else if st.Perform() > 0 {
+			return true
+		}
+	}
+	return false
+}
