@@ -232,30 +232,17 @@ type sink struct {
 // wait runs the reactor until something may have arrived; false after a spell of nothing, so
 // that the caller can look at its clock and flags.
 func (s *sink) wait() bool {
-	switch {
-	case s.mux != nil:
-		for i := 0; i < 4096; i++ {
-			if s.mux.Wait(s.evs, 0) > 0 {
-				return true
-			}
-		}
-		return false
-	case s.epev != nil:
-		if s.st.Perform() > 0 {
-			return true
-		}
-		if err := s.st.PrimeWaitFD(); err != nil {
-			return true
-		}
-		_, _ = unix.EpollWait(s.wfd, s.epev, 100)
-		return s.st.Perform() > 0
+	if s.epev == nil {
+		return zfapp.Poll(s.st, s.mux, s.evs)
 	}
-	for i := 0; i < 4096; i++ {
-		if s.st.Perform() > 0 {
-			return true
-		}
+	if s.st.Perform() > 0 {
+		return true
 	}
-	return false
+	if err := s.st.PrimeWaitFD(); err != nil {
+		return true
+	}
+	_, _ = unix.EpollWait(s.wfd, s.epev, 100)
+	return s.st.Perform() > 0
 }
 
 func (s *sink) loop() error {
