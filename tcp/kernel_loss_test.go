@@ -153,18 +153,7 @@ func TestKernelLossBothWays(t *testing.T) {
 	inDur := time.Since(start)
 	assert.Equal(t, n, got)
 	assert.Equal(t, want, hex.EncodeToString(h.Sum(nil)), "SHA-256 of the stream")
-	require.NoError(t, c.ShutdownTx())
-	lab.Poll(t, s, 30*time.Second, "socat's exit", func() bool {
-		select {
-		case err := <-done:
-			require.NoError(t, err, out.String())
-			return true
-		default:
-			return false
-		}
-	})
-	lab.Poll(t, s, 30*time.Second, "the close", func() bool { return c.State() == StateClose })
-	assert.NoError(t, c.Err())
+	closeAfterPeer(t, s, c, done, out, 30*time.Second)
 	require.NoError(t, c.Close())
 	inCtr := StackCounters(s)
 
@@ -274,15 +263,7 @@ else:
 				lab.Poll(t, s, 10*time.Second, "Linux's data", func() bool { return c.rqHead != c.rqTail })
 				require.NoError(t, c.Close()) // unread data: a RST
 			}
-			lab.Poll(t, s, 10*time.Second, "python's exit", func() bool {
-				select {
-				case err := <-done:
-					require.NoError(t, err, out.String())
-					return true
-				default:
-					return false
-				}
-			})
+			waitPeer(t, s, done, out, 10*time.Second)
 			want := map[string]string{"abort": "aborted", "peer-reads": "reset"}[mode]
 			assert.Contains(t, out.String(), want)
 		})

@@ -47,6 +47,30 @@ func kernelStack(t *testing.T, subnet int, kv ...string) (*lab.Kernel, *stack.St
 	return k, s
 }
 
+// closeAfterPeer shuts c's sending side once the peer has sent everything (its FIN already
+// read), waits for the peer command to exit and for the connection to be closed cleanly.
+func closeAfterPeer(t *testing.T, s *stack.Stack, c *Conn, done <-chan error, out fmt.Stringer, d time.Duration) {
+	t.Helper()
+	require.NoError(t, c.ShutdownTx())
+	waitPeer(t, s, done, out, d)
+	lab.Poll(t, s, d, "the close", func() bool { return c.State() == StateClose })
+	assert.NoError(t, c.Err())
+}
+
+// waitPeer performs s until the peer command (whose result arrives on done) has exited.
+func waitPeer(t *testing.T, s *stack.Stack, done <-chan error, out fmt.Stringer, d time.Duration) {
+	t.Helper()
+	lab.Poll(t, s, d, "the peer's exit", func() bool {
+		select {
+		case err := <-done:
+			require.NoError(t, err, out.String())
+			return true
+		default:
+			return false
+		}
+	})
+}
+
 // closeAndWait shuts c's sending side, waits for the peer's FIN and for the peer command
 // (whose result arrives on done, its output in out) to exit.
 func closeAndWait(t *testing.T, s *stack.Stack, c *Conn, done <-chan error, out fmt.Stringer, d time.Duration) {
@@ -57,15 +81,7 @@ func closeAndWait(t *testing.T, s *stack.Stack, c *Conn, done <-chan error, out 
 		k, err := c.Recv([][]byte{buf})
 		return err == nil && k == 0
 	})
-	lab.Poll(t, s, d, "the peer's exit", func() bool {
-		select {
-		case err := <-done:
-			require.NoError(t, err, out.String())
-			return true
-		default:
-			return false
-		}
-	})
+	waitPeer(t, s, done, out, d)
 }
 
 // sendStream sends n bytes of a stream seeded by seed on c, hashing them into hs, and performs
@@ -150,18 +166,7 @@ func TestKernelSocatToListener(t *testing.T) {
 	elapsed := time.Since(start)
 	assert.Equal(t, kernelBytes, got)
 	assert.Equal(t, want, hex.EncodeToString(h.Sum(nil)), "SHA-256 of the stream")
-	require.NoError(t, c.ShutdownTx())
-	lab.Poll(t, s, 10*time.Second, "socat's exit", func() bool {
-		select {
-		case err := <-done:
-			require.NoError(t, err, out.String())
-			return true
-		default:
-			return false
-		}
-	})
-	lab.Poll(t, s, 5*time.Second, "the close", func() bool { return c.State() == StateClose })
-	assert.NoError(t, c.Err())
+	closeAfterPeer(t, s, c, done, out, 10*time.Second)
 	require.NoError(t, c.Close())
 	t.Logf("Linux → zocket: %d MiB in %v (%.2f Gbit/s); %+v", got>>20, elapsed,
 		float64(got)*8/elapsed.Seconds()/1e9, StackCounters(s))
