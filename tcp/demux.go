@@ -115,7 +115,7 @@ type state struct {
 	listeners map[uint16]*Listener
 	ports     *stack.PortSet
 	portRefs  map[uint16]int
-	zcRelease func(m *dpdk.Mbuf, tag uint32, why ZCReason) // zero-copy buffers leaving send queues (tcp/zc.go)
+	zc        ZCOwner // zc's state for this stack: told of zero-copy buffers leaving send queues (tcp/zc.go)
 
 	nconns  int // handles + connections, half-open and orphaned ones included
 	nlisten int

@@ -11,7 +11,7 @@ import (
 // Hooks for package zc (zero-copy sends in the style of Onload's onload_zc_send and io_uring's
 // send_zc). They are exported for zc only; applications use zc.
 
-// ZCReason says why TCP gave up its reference to a zero-copy buffer (SetZCRelease).
+// ZCReason says why TCP gave up its reference to a zero-copy buffer (ZCOwner).
 type ZCReason uint8
 
 // Reasons a zero-copy buffer leaves the send queue.
@@ -21,20 +21,29 @@ const (
 	ZCAborted                 // the connection was reset or closed down before its bytes were acknowledged
 )
 
-// SetZCRelease installs, for st's TCP, the function told when a segment sent by ZCSend with a
-// non-zero tag leaves the send queue: TCP's reference to the buffer is handed over to it
-// instead of being recycled (the driver may still hold one of its own). One per stack; zc
-// installs it.
-func SetZCRelease(st *stack.Stack, fn func(m *dpdk.Mbuf, tag uint32, why ZCReason)) {
-	stateOf(st).zcRelease = fn
+// ZCOwner is a stack's zero-copy state as TCP sees it (package zc's, one per stack): it keeps
+// it with the stack's TCP state, so that zc's state lives with the stack, found through the
+// stack's transport slot, rather than in a table shared by all stacks.
+type ZCOwner interface {
+	// ZCReleased is told when a segment sent by ZCSend with a non-zero tag leaves the send
+	// queue: TCP's reference to the buffer is handed over to it instead of being recycled
+	// (the driver may still hold one of its own).
+	ZCReleased(m *dpdk.Mbuf, tag uint32, why ZCReason)
 }
+
+// SetZCOwner installs o as st's zero-copy owner (nil removes it). One per stack; zc installs
+// it when it first serves st.
+func SetZCOwner(st *stack.Stack, o ZCOwner) { stateOf(st).zc = o }
+
+// ZCOwnerOf returns st's zero-copy owner, or nil. No allocation once st has TCP state.
+func ZCOwnerOf(st *stack.Stack) ZCOwner { return stateOf(st).zc }
 
 // ZCSend queues the n payload bytes that start at m's data offset as one segment, without
 // copying them: the connection's header template is written into m's headroom (at least
 // HeaderSize bytes) and m becomes the segment's frame in the send queue, patched and sent as
 // the windows allow, kept for retransmission and released when acknowledged. tag 0 means the
 // buffer is the stack's from then on (recycled on ACK, onload_zc_send); another tag hands it
-// to the SetZCRelease function when it leaves the queue (zc.SendZC). The segment is pushed at
+// to the stack's ZCOwner when it leaves the queue (zc.SendZC). The segment is pushed at
 // once (no MSG_MORE). With warm the segment is built and patched and the headroom restored;
 // nothing is queued or sent and m stays the caller's.
 //
@@ -82,13 +91,13 @@ func (c *Conn) ZCSend(m *dpdk.Mbuf, n int, tag uint32, warm bool) (int, error) {
 func (c *Conn) ZCSpace() int { return sqCap - c.queued() }
 
 // releaseBuf gives up the send queue's reference to a segment's buffer: a zero-copy buffer
-// with a tag goes to the stack's release hook, any other is recycled (or freed, when recycle
+// with a tag goes to the stack's ZCOwner, any other is recycled (or freed, when recycle
 // is false).
 func (c *Conn) releaseBuf(e *txSeg, recycle bool, why ZCReason) {
-	if e.zc != 0 && c.s.zcRelease != nil {
+	if e.zc != 0 && c.s.zc != nil {
 		tag := e.zc
 		e.zc = 0
-		c.s.zcRelease(e.m, tag, why)
+		c.s.zc.ZCReleased(e.m, tag, why)
 		return
 	}
 	e.zc = 0

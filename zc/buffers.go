@@ -57,25 +57,15 @@ type state struct {
 	recvMsg RecvMsg
 }
 
-var (
-	lastSt *stack.Stack
-	lastS  *state
-	states = map[*stack.Stack]*state{}
-)
-
-// stateOf finds st's zc state (one compare for the last stack used, then a map keyed by
-// pointer, which does not allocate) or makes it.
+// stateOf finds st's zc state or makes it. The state lives with the stack: TCP keeps it for zc
+// (tcp.ZCOwnerOf) in its per-stack state, which the stack's transport slot holds, so that
+// stacks polled by different goroutines share nothing here. Two loads and two type checks; no
+// allocation once made.
 func stateOf(st *stack.Stack) *state {
-	if st == lastSt {
-		return lastS
+	if s, ok := tcp.ZCOwnerOf(st).(*state); ok {
+		return s
 	}
-	s := states[st]
-	if s == nil {
-		s = newState(st)
-		states[st] = s
-	}
-	lastSt, lastS = st, s
-	return s
+	return newState(st)
 }
 
 func newState(st *stack.Stack) *state {
@@ -90,21 +80,18 @@ func newState(st *stack.Stack) *state {
 	}
 	s.cq.s = s
 	s.cq.ring = make([]Completion, NotifyCap)
-	tcp.SetZCRelease(st, s.tcpReleased)
+	tcp.SetZCOwner(st, s)
 	return s
 }
 
 // Forget drops zc's state for st (call before closing st, after every notification was
 // polled). It frees nothing the caller holds.
 func Forget(st *stack.Stack) {
-	s := states[st]
-	if s == nil {
+	s, ok := tcp.ZCOwnerOf(st).(*state)
+	if !ok {
 		return
 	}
-	delete(states, st)
-	if lastSt == st {
-		lastSt, lastS = nil, nil
-	}
+	tcp.SetZCOwner(st, nil)
 	dpdk.FreeMbufArray(s.arr)
 	s.arr = nil
 }

@@ -122,9 +122,10 @@ func (s *state) portHeld() int {
 	return n
 }
 
-// tcpReleased is TCP's hook: the send queue let go of a SendZC buffer (tag = record + 1). TCP's
-// reference becomes zc's; the notification waits until the port has let go too.
-func (s *state) tcpReleased(m *dpdk.Mbuf, tag uint32, why tcp.ZCReason) {
+// ZCReleased is TCP's hook (tcp.ZCOwner): the send queue let go of a SendZC buffer (tag =
+// record + 1). TCP's reference becomes zc's; the notification waits until the port has let go
+// too.
+func (s *state) ZCReleased(m *dpdk.Mbuf, tag uint32, why tcp.ZCReason) {
 	i := tag - 1
 	r := &s.recs[i]
 	r.inTCP = false
@@ -182,7 +183,7 @@ func SendZC(z Zocket, v IOVec, flags int, user uint64) (int, error) {
 	case *tcp.Conn:
 		// The buffer's one reference is TCP's while the segment is queued (so that TCP's
 		// "count is 1: nobody else holds the frame" tests hold, and its first transmission is
-		// not copied); when TCP lets go, the hook (tcpReleased) hands that reference back here
+		// not copied); when TCP lets go, the hook (ZCReleased) hands that reference back here
 		// instead of to the pool.
 		r.inTCP = true
 		_, err = z.ZCSend(v.H.m, n, i+1, false)
