@@ -197,13 +197,14 @@ func (c *Conn) canSend() bool {
 func (c *Conn) queued() int { return int(c.sqTail - c.sqHead) }
 
 // tailRoom is how many bytes the last queued segment can still take: it must not have left
-// yet, nor carry a FIN, and it is filled up to the MSS.
+// yet, nor carry a FIN, nor be a zc.SendZC buffer (the caller's memory), and it is filled up
+// to the MSS.
 func (c *Conn) tailRoom() int {
 	if c.sqTail == c.sqNext {
 		return 0
 	}
 	e := &c.sq[(c.sqTail-1)%sqCap]
-	if e.fin || int(e.len) >= c.mss || e.m.Refcnt() != 1 {
+	if e.fin || e.zc != 0 || int(e.len) >= c.mss || e.m.Refcnt() != 1 {
 		return 0
 	}
 	return c.mss - int(e.len)

@@ -53,6 +53,7 @@ type state struct {
 	recs    []rec
 	freeRec []uint32
 	pending []uint32 // records waiting for the buffer's count to fall back
+	frames  []uint32 // the buffers that are an outstanding SendZC's frame (frameSet)
 	cq      CQ
 	recvMsg RecvMsg
 }
@@ -74,6 +75,7 @@ func newState(st *stack.Stack) *state {
 		room: dpdk.DefaultDataRoom - dpdk.DefaultHeadroom, mtu: st.MTU(),
 		views: make([][]byte, 0, 64),
 		recs:  make([]rec, NotifyCap), freeRec: make([]uint32, 0, NotifyCap), pending: make([]uint32, 0, NotifyCap),
+		frames: make([]uint32, frameSlots),
 	}
 	for i := NotifyCap - 1; i >= 0; i-- {
 		s.freeRec = append(s.freeRec, uint32(i))
@@ -160,21 +162,32 @@ func base(m *dpdk.Mbuf, k Kind) {
 	m.SetOlFlags(0)
 }
 
+// viewOff is the offset of b from the start of h's buffer (the mbuf's buf_addr, whatever its
+// data offset is now), or -1 when b is not inside the buffer.
+func viewOff(h Handle, b []byte) int {
+	m := h.m
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(m.Buffer()))) - uintptr(m.Headroom())
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - start)
+	if off < 0 || off+len(b) > m.Headroom()+m.DataLen()+m.Tailroom() {
+		return -1
+	}
+	return off
+}
+
 // place makes m's data exactly the bytes of b (which must lie in m's room after its kind's
 // headroom) and returns their length, or -1 when b is not inside the buffer.
 func place(h Handle, b []byte) int {
-	m := h.m
-	base(m, h.kind)
-	room := m.Buffer()
 	if cap(b) == 0 {
+		base(h.m, h.kind)
 		return 0
 	}
-	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(room))))
-	if off < 0 || off+len(b) > len(room) {
+	off := viewOff(h, b) - headroomOf(h.kind)
+	if off < 0 {
 		return -1
 	}
-	m.SetLen(off + len(b))
-	m.Adj(off)
+	base(h.m, h.kind)
+	h.m.SetLen(off + len(b))
+	h.m.Adj(off)
 	return len(b)
 }
 

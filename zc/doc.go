@@ -16,8 +16,10 @@
 // it); a buffer Send did not send — a partial send, an error, MsgWarm — stays the caller's, to
 // be sent again or released with ReleaseBuffers. Buffers a Recv callback kept are the caller's
 // until ReleaseBuffers. SendZC never takes a buffer: it stays the caller's, and the caller
-// must not write to it until the notification (below) says it may be reused. Tests check
-// after every case that the pool's in-use count is back where it started.
+// must not write to it until the notification (below) says it may be reused; the stack never
+// writes into the caller's bytes either (io_uring's send_zc rule: the kernel only reads the
+// memory it was given). Tests check after every case that the pool's in-use count is back
+// where it started.
 //
 // # How a buffer is sent without a copy
 //
@@ -70,6 +72,18 @@
 // buffers registered once (RegisterBuffers), io_uring_prep_send_zc_fixed's shape. ENOMEM when
 // the pool cannot supply a buffer for a copy or the completion queue has no room for another
 // notification (NotifyCap outstanding).
+//
+// Several SendZC may be outstanding on one buffer (several ranges of a registered buffer, or
+// the same range twice), as io_uring allows for registered buffers: each sends its own bytes
+// and gets its own notification. They are made correct rather than refused, but only one of
+// them can be the buffer itself: a buffer sent without a copy is that frame until its
+// notification (its headroom holds the frame's headers, its data offset and length are the
+// frame's), which is Onload's rule that a buffer is in one place at a time. So SendZC sends a
+// buffer without a copy only when the view starts the buffer's payload room (the headers then
+// go into the headroom; in front of a view further in they would overwrite bytes of the
+// caller's) and no other SendZC has the buffer as its frame; any other view is copied into a
+// fresh frame and reported Copied. Later Sends on the connection never append into a SendZC
+// frame's buffer either: TCP starts a new segment after one.
 //
 // # Hot paths
 //

@@ -53,6 +53,7 @@ type rec struct {
 	inTCP    bool // TCP's send queue still has it
 	busy     bool
 	portOnly bool // UDP: only the port's reference is awaited
+	framed   bool // sent without a copy: m is in the frame set (frames.go) until posted
 }
 
 // CQ is a stack's completion queue of SendZC notifications.
@@ -92,6 +93,9 @@ func (s *state) post(i uint32) {
 	q := &s.cq
 	q.ring[q.tail%uint32(len(q.ring))] = c
 	q.tail++
+	if r.framed {
+		s.dropFrame(i)
+	}
 	*r = rec{}
 	s.freeRec = append(s.freeRec, i)
 }
@@ -146,8 +150,11 @@ func (s *state) ZCReleased(m *dpdk.Mbuf, tag uint32, why tcp.ZCReason) {
 // flags: 0 or ReportUsage.
 //
 // v.H may be zero (any memory, including Go memory): the payload is then copied, as are
-// payloads under CopyThreshold and HdrNone buffers; the notification is queued at once and
-// says Copied. A TCP payload must fit the MSS, a UDP one the transmitter's MSS (sent with DF).
+// payloads under CopyThreshold, HdrNone buffers, views that do not start their buffer's
+// payload room, and buffers that are already an outstanding SendZC's frame (see the package
+// doc: several SendZC may be outstanding on one buffer); the notification is queued at once
+// and says Copied. A TCP payload must fit the MSS, a UDP one the transmitter's MSS (sent with
+// DF).
 //
 // Errors (bare, no allocation): EINVAL for unknown flags, a zocket of another type or a view
 // outside its buffer; ENOMEM when the pool cannot supply a buffer for a copy, or NotifyCap
@@ -162,7 +169,10 @@ func SendZC(z Zocket, v IOVec, flags int, user uint64) (int, error) {
 		return 0, syscall.ENOMEM
 	}
 	report := flags&ReportUsage != 0
-	if v.H.m == nil || v.H.kind == HdrNone || len(v.Buf) < CopyThreshold {
+	if h := v.H; h.m != nil && h.kind != HdrNone && cap(v.Buf) > 0 && viewOff(h, v.Buf) < headroomOf(h.kind) {
+		return 0, syscall.EINVAL
+	}
+	if !s.zeroCopy(v) {
 		n, err := copySend(z, v.Buf)
 		if err != nil {
 			return 0, err
@@ -173,9 +183,6 @@ func SendZC(z Zocket, v IOVec, flags int, user uint64) (int, error) {
 		return n, nil
 	}
 	n := place(v.H, v.Buf)
-	if n < 0 {
-		return 0, syscall.EINVAL
-	}
 	i := s.takeRec(v.H.m, user, report)
 	r := &s.recs[i]
 	var err error
@@ -201,7 +208,19 @@ func SendZC(z Zocket, v IOVec, flags int, user uint64) (int, error) {
 		s.freeRec = append(s.freeRec, i)
 		return 0, err
 	}
+	s.addFrame(i)
 	return n, nil
+}
+
+// zeroCopy reports whether SendZC sends v's buffer itself as the frame: v is a HdrUDP or HdrTCP
+// buffer's view of at least CopyThreshold bytes that starts its payload room (the headers then
+// go into the headroom, not over bytes of the caller's in front of the view), and the buffer is
+// no other outstanding SendZC's frame (one buffer is one frame at a time). Any other view is
+// copied.
+func (s *state) zeroCopy(v IOVec) bool {
+	h := v.H
+	return h.m != nil && h.kind != HdrNone && len(v.Buf) >= CopyThreshold &&
+		viewOff(h, v.Buf) == headroomOf(h.kind) && !s.framed(h.m)
 }
 
 func (s *state) takeRec(m *dpdk.Mbuf, user uint64, report bool) uint32 {
