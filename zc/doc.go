@@ -33,8 +33,9 @@
 // receive paths take single segments only (udp and tcp drop chains) see an ordinary frame, and
 // TCP's retransmission, window split and unshare code work on it unchanged. HdrNone buffers,
 // messages of several buffers to a UDP zocket (one datagram gathered from several buffers), and
-// SendZC payloads under CopyThreshold are copied into a fresh frame instead (documented
-// fallback; the sent buffers still become the stack's, as if sent).
+// SendZC payloads under CopyThreshold, views that do not start their buffer's payload room,
+// and buffers already another SendZC's frame (below) are copied into a fresh frame instead
+// (documented fallback; buffers sent with Send still become the stack's, as if sent).
 //
 // A TCP buffer carries at most the connection's MSS (one segment per buffer, as Onload's TCP
 // zero-copy buffers); a UDP buffer at most the transmitter's MSS (zero-copy datagrams are not
@@ -67,8 +68,9 @@
 // and a notification is posted when the count is back to that reference alone; the queue
 // checks this when polled (the driver frees transmitted mbufs during Perform). Onload has no
 // such signal at all. With ReportUsage the notification says whether the data was copied
-// (payloads under CopyThreshold bytes, HdrNone buffers, memory that is not a zc buffer, and TCP
-// segments the port still held when they had to be retransmitted). SendZCFixed sends from
+// (payloads under CopyThreshold bytes, HdrNone buffers, memory that is not a zc buffer, views
+// that do not start their buffer's payload room, buffers already another SendZC's frame, and
+// TCP segments the port still held when they had to be retransmitted). SendZCFixed sends from
 // buffers registered once (RegisterBuffers), io_uring_prep_send_zc_fixed's shape. ENOMEM when
 // the pool cannot supply a buffer for a copy or the completion queue has no room for another
 // notification (NotifyCap outstanding).
@@ -84,6 +86,13 @@
 // caller's) and no other SendZC has the buffer as its frame; any other view is copied into a
 // fresh frame and reported Copied. Later Sends on the connection never append into a SendZC
 // frame's buffer either: TCP starts a new segment after one.
+//
+// # Stacks
+//
+// zc's state for a stack (its pool, bulk array, copy scratch and completion queue) lives with
+// the stack: TCP's per-stack state keeps it (tcp.ZCOwner), and the stack's transport slot
+// keeps that, so stacks polled by different goroutines share nothing in zc. Like the stack, it
+// is used by one goroutine at a time. Forget drops it before the stack closes.
 //
 // # Hot paths
 //

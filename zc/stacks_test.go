@@ -58,7 +58,7 @@ type streamResult struct {
 
 // zcStream sends rounds × (a zc.Send buffer and a SendZCFixed buffer) of 1000 bytes each on c,
 // filled from seed, reads them on s, and returns what was sent and what came, with the number
-// of notifications. It performs only e's stacks and reports errors instead of failing, so that
+// of notifications. It performs only e's pair and reports errors instead of failing, so that
 // it can run on a goroutine of its own.
 func zcStream(e *env, c, s *tcp.Conn, seed byte, rounds int) (want []byte, r streamResult) {
 	reg, err := zc.RegisterBuffers(e.A, 1, zc.HdrTCP)
@@ -68,9 +68,7 @@ func zcStream(e *env, c, s *tcp.Conn, seed byte, rounds int) (want []byte, r str
 	defer reg.Unregister()
 	iov := make([]zc.IOVec, 1)
 	msgs := make([]zc.MMsg, 1)
-	out := make([]zc.Completion, 4)
-	cq := zc.Completions(e.A)
-	var b [65536]byte
+	recv := func(got, b []byte) []byte { return recvAppend(s, got, b) }
 	for k := 0; k < rounds; k++ {
 		if err := zc.AllocBuffers(e.A, iov, zc.HdrTCP); err != nil {
 			return want, streamResult{err: fmt.Errorf("round %d: alloc: %w", k, err)}
@@ -86,28 +84,12 @@ func zcStream(e *env, c, s *tcp.Conn, seed byte, rounds int) (want []byte, r str
 		if _, err := zc.SendZCFixed(c, reg, 0, 0, 1000, 0, uint64(k)); err != nil {
 			return want, streamResult{err: fmt.Errorf("round %d: SendZCFixed: %w", k, err)}
 		}
-		done := false
-		for i := 0; i < 20 && !done; i++ {
-			e.Step()
-			e.Clock.Advance(50_000_000) // past the delayed ACK
-			for {
-				n, err := s.Recv([][]byte{b[:]})
-				if err != nil || n == 0 {
-					break
-				}
-				r.got = append(r.got, b[:n]...)
-			}
-			if n := cq.Poll(out); n > 0 {
-				if n != 1 || out[0].User != uint64(k) {
-					return want, streamResult{err: fmt.Errorf("round %d: notifications %v", k, out[:n])}
-				}
-				r.notified++
-				done = true
-			}
+		got, notes := e.stream(recv, 2000, 1)
+		r.got = append(r.got, got...)
+		if len(notes) != 1 || notes[0].User != uint64(k) {
+			return want, streamResult{err: fmt.Errorf("round %d: notifications %v", k, notes)}
 		}
-		if !done {
-			return want, streamResult{err: fmt.Errorf("round %d: no notification", k)}
-		}
+		r.notified++
 	}
 	return want, r
 }
