@@ -21,9 +21,9 @@ const (
 	ZCAborted                 // the connection was reset or closed down before its bytes were acknowledged
 )
 
-// ZCOwner is a stack's zero-copy state as TCP sees it (package zc's, one per stack): it keeps
-// it with the stack's TCP state, so that zc's state lives with the stack, found through the
-// stack's transport slot, rather than in a table shared by all stacks.
+// ZCOwner is package zc's per-stack state as TCP sees it. TCP keeps it in its own per-stack
+// state, which the stack's transport slot holds, so that zc's state lives with the stack
+// rather than in a table shared by all stacks.
 type ZCOwner interface {
 	// ZCReleased is told when a segment sent by ZCSend with a non-zero tag leaves the send
 	// queue: TCP's reference to the buffer is handed over to it instead of being recycled
@@ -35,8 +35,13 @@ type ZCOwner interface {
 // it when it first serves st.
 func SetZCOwner(st *stack.Stack, o ZCOwner) { stateOf(st).zc = o }
 
-// ZCOwnerOf returns st's zero-copy owner, or nil. No allocation once st has TCP state.
-func ZCOwnerOf(st *stack.Stack) ZCOwner { return stateOf(st).zc }
+// ZCOwnerOf returns st's zero-copy owner, or nil. It makes no TCP state and allocates nothing.
+func ZCOwnerOf(st *stack.Stack) ZCOwner {
+	if s, ok := st.Transport(wire.ProtoTCP).(*state); ok {
+		return s.zc
+	}
+	return nil
+}
 
 // ZCSend queues the n payload bytes that start at m's data offset as one segment, without
 // copying them: the connection's header template is written into m's headroom (at least
