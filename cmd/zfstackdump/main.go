@@ -72,7 +72,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.dir, "dir", defaultDir(), "`DIR` of the control sockets (attribute control_socket_dir)")
 	fs.BoolVar(&c.json, "json", false, "print JSON: an array of objects (list: identities; dump: internal/ctl's Dump)")
 	fs.DurationVar(&c.timeout, "timeout", time.Second, "wait at most `DURATION` for each stack (a stack not polled answers with its last snapshot)")
-	fs.StringVar(&c.metrics, "metrics", "", "serve the stacks' Prometheus metrics on `ADDR` (host:port) at /metrics until interrupted")
+	fs.StringVar(&c.metrics, "metrics", "", "serve the stacks' Prometheus metrics on `ADDR` (host:port; :PORT means every interface) at /metrics until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
