@@ -256,3 +256,53 @@ func TestDumpRunningZftcppingpong(t *testing.T) {
 	assert.Regexp(t, `(?m)^TCP ping:\d+ ESTABLISHED$`, text)
 	assert.Regexp(t, `(?m)^tx: snd_nxt=\d+ `, text)
 }
+
+// hostile is a control-socket server that answers with terminal escapes in its strings, or
+// with a response too large to read.
+type hostile struct{ huge bool }
+
+func (h hostile) Info() *ctl.Info {
+	return &ctl.Info{Name: "gw\x1b]0;owned\x07", PID: 1, Interface: "net_ring0\x1b[2J", Driver: "d\r\u202e", IP: "198.18.0.1/24"}
+}
+
+func (h hostile) Dump(time.Duration) (*ctl.Dump, error) {
+	d := &ctl.Dump{Info: *h.Info(), Fresh: true, Attributes: "name=gw\x1b[1A",
+		Stats:   ctl.Fields{{Name: "polls\x1b[31m", Value: 1}},
+		Zockets: []ctl.Zocket{{Type: "tcp", Title: "TCP\u009b", State: "ESTABLISHED\x1b[0m", Local: "\x00", Remote: "x\x7f", Fields: ctl.Fields{{Name: "snd_nxt\x1b", Value: 2}}}},
+		Capture: &ctl.Capture{File: "/tmp/c\x1b.pcap"}}
+	if h.huge {
+		d.Attributes = strings.Repeat("a", ctl.MaxResponse)
+	}
+	return d, nil
+}
+
+func serveHostile(t *testing.T, h hostile) string {
+	dir := t.TempDir()
+	srv, err := ctl.Listen(ctl.SocketPath(dir, "gw", os.Getpid(), 0), h)
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	return dir
+}
+
+// TestEscapesServerStrings: what a server sends reaches the terminal with its control
+// characters escaped.
+func TestEscapesServerStrings(t *testing.T) {
+	dir := serveHostile(t, hostile{})
+	for _, cmd := range []string{"list", "dump"} {
+		t.Run(cmd, func(t *testing.T) {
+			out := zfstackdump(t, "-dir", dir, cmd)
+			assert.NotRegexp(t, "[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u202e]", out)
+			assert.Contains(t, out, `gw\x1b]0;owned\x07`)
+		})
+	}
+	assert.Contains(t, zfstackdump(t, "-dir", dir, "dump"), `TCP\u009b gw\x1b]0;owned\x07:0 ESTABLISHED\x1b[0m`)
+}
+
+// TestRefusesOversizedResponse: a dump larger than ctl.MaxResponse is an error, not memory.
+func TestRefusesOversizedResponse(t *testing.T) {
+	dir := serveHostile(t, hostile{huge: true})
+	var out, errb bytes.Buffer
+	assert.Equal(t, 1, run([]string{"-dir", dir, "dump"}, &out, &errb, nil))
+	assert.Contains(t, errb.String(), "message too long")
+	assert.Empty(t, out.String())
+}
