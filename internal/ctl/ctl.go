@@ -523,6 +523,12 @@ func (s *Server) serve() {
 			continue
 		}
 		delay = 0
+		if uid, err := peerUID(c); err != nil || uid != s.uid && uid != 0 {
+			// Answered on a goroutine of its own (a second at most): another user's
+			// clients never take a slot of MaxClients.
+			go refuse(c, fmt.Sprintf("%v: uid %d is not the stack's (%d) nor root", syscall.EACCES, uid, s.uid), true)
+			continue
+		}
 		s.mu.Lock()
 		switch {
 		case s.closed:
@@ -581,10 +587,6 @@ func peerUID(c *net.UnixConn) (int, error) {
 const maxRequest = 4096
 
 func (s *Server) handle(c *net.UnixConn) {
-	if uid, err := peerUID(c); err != nil || uid != s.uid && uid != 0 {
-		refuse(c, fmt.Sprintf("%v: uid %d is not the stack's (%d) nor root", syscall.EACCES, uid, s.uid), true)
-		return
-	}
 	defer c.Close()
 	r := bufio.NewReaderSize(c, maxRequest)
 	enc := json.NewEncoder(c)
