@@ -302,7 +302,7 @@ func TestEscapesServerStrings(t *testing.T) {
 func TestRefusesOversizedResponse(t *testing.T) {
 	dir := serveHostile(t, hostile{huge: true})
 	var out, errb bytes.Buffer
-	assert.Equal(t, 1, run([]string{"-dir", dir, "dump"}, &out, &errb, nil))
+	assert.Equal(t, 1, run([]string{"-dir", dir, "-timeout", "30s", "dump"}, &out, &errb, nil)) // time to encode 64 MiB under -race
 	assert.Contains(t, errb.String(), "message too long")
 	assert.Empty(t, out.String())
 }

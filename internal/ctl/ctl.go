@@ -589,7 +589,6 @@ const maxRequest = 4096
 func (s *Server) handle(c *net.UnixConn) {
 	defer c.Close()
 	r := bufio.NewReaderSize(c, maxRequest)
-	enc := json.NewEncoder(c)
 	for {
 		_ = c.SetDeadline(time.Now().Add(ClientIdle))
 		line, err := r.ReadSlice('\n')
@@ -614,8 +613,12 @@ func (s *Server) handle(c *net.UnixConn) {
 				resp.Error = fmt.Sprintf("unknown command %q (want %s or %s)", req.Cmd, CmdInfo, CmdDump)
 			}
 		}
-		_ = c.SetDeadline(time.Now().Add(ClientIdle))
-		if enc.Encode(&resp) != nil {
+		b, err := json.Marshal(&resp)
+		if err != nil {
+			return
+		}
+		_ = c.SetDeadline(time.Now().Add(ClientIdle)) // for the write, not the encoding
+		if _, err := c.Write(append(b, '\n')); err != nil {
 			return
 		}
 	}
