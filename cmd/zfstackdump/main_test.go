@@ -306,3 +306,16 @@ func TestRefusesOversizedResponse(t *testing.T) {
 	assert.Contains(t, errb.String(), "message too long")
 	assert.Empty(t, out.String())
 }
+
+func TestEsc(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"gw-1 198.18.0.1/24 né", "gw-1 198.18.0.1/24 né"},
+		{"a\x1b[2Jb", `a\x1b[2Jb`},
+		{"\x00\t\n\r\x7f", `\x00\x09\x0a\x0d\x7f`},
+		{"c1\u009b", `c1\u009b`},
+		{"rtl\u202eexe", `rtl\u202eexe`},
+		{"bad\xffutf8", `bad\xffutf8`},
+	} {
+		assert.Equal(t, tc.want, esc(tc.in), "%q", tc.in)
+	}
+}
