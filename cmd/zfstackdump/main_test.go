@@ -94,6 +94,8 @@ func TestList(t *testing.T) {
 	require.NoError(t, err)
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
+	old := time.Now().Add(-2 * time.Second) // older than a server between bind and listen
+	require.NoError(t, os.Chtimes(stale, old, old))
 
 	out := zfstackdump(t, "-dir", dir, "list")
 	pid := os.Getpid()

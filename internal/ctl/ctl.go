@@ -279,8 +279,13 @@ func Live(path string) bool {
 	return !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ENOENT)
 }
 
+// bindGrace is how old a socket nobody listens on must be for List to remove it: between a
+// server's bind and its listen, connections are refused too.
+const bindGrace = time.Second
+
 // List returns the control sockets in dir, sorted by pid then id. Sockets nobody listens on
-// (Live) are removed (when removeStale) and skipped. A missing dir lists nothing.
+// (Live) are skipped, and removed (when removeStale) once older than a second. A missing dir
+// lists nothing.
 func List(dir string, removeStale bool) ([]Endpoint, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -296,7 +301,7 @@ func List(dir string, removeStale bool) ([]Endpoint, error) {
 			continue
 		}
 		if !Live(ep.Path) {
-			if removeStale {
+			if fi, err := e.Info(); removeStale && err == nil && time.Since(fi.ModTime()) > bindGrace {
 				os.Remove(ep.Path)
 			}
 			continue

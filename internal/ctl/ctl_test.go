@@ -126,19 +126,11 @@ func TestServerClient(t *testing.T) {
 
 func TestListSkipsAndRemovesStale(t *testing.T) {
 	dir := t.TempDir()
-	mk := func(name string) string {
-		p := filepath.Join(dir, name)
-		ln, err := net.Listen("unix", p)
-		require.NoError(t, err)
-		ln.(*net.UnixListener).SetUnlinkOnClose(false)
-		ln.Close()
-		return p
-	}
 	srv, err := Listen(SocketPath(dir, "live", os.Getpid(), 0), &handler{})
 	require.NoError(t, err)
 	defer srv.Close()
 	live := srv.Path()
-	dead := mk("dead.4194000.0.0123abcd.sock")
+	dead := deadSocket(t, filepath.Join(dir, "dead.4194000.0.0123abcd.sock"))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.1.2.0123abcd.sock"), nil, 0o644))
 
 	eps, err := List(dir, false)
@@ -271,11 +263,9 @@ func TestListLivenessByConnecting(t *testing.T) {
 	require.NoError(t, err)
 	defer other.Close()
 	// A socket nobody listens on any more, named with our own (live) pid.
-	dead := filepath.Join(dir, "dead."+strconv.Itoa(os.Getpid())+".7.0123abcd.sock")
-	ln, err := net.Listen("unix", dead)
-	require.NoError(t, err)
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
-	ln.Close()
+	dead := deadSocket(t, filepath.Join(dir, "dead."+strconv.Itoa(os.Getpid())+".7.0123abcd.sock"))
+	fresh := deadSocket(t, filepath.Join(dir, "fresh.1.0.0123abcd.sock"))
+	require.NoError(t, os.Chtimes(fresh, time.Now(), time.Now())) // a server between bind and listen
 
 	eps, err := List(dir, true)
 	require.NoError(t, err)
@@ -283,6 +273,18 @@ func TestListLivenessByConnecting(t *testing.T) {
 	assert.Equal(t, other.Path(), eps[0].Path)
 	assert.FileExists(t, other.Path(), "a live socket is kept")
 	assert.NoFileExists(t, dead, "a dead socket is removed")
+	assert.FileExists(t, fresh, "a socket just bound is left alone")
+}
+
+// deadSocket makes a socket file at path that nobody listens on, two seconds old.
+func deadSocket(t *testing.T, path string) string {
+	ln, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	old := time.Now().Add(-2 * time.Second)
+	require.NoError(t, os.Chtimes(path, old, old))
+	return path
 }
 
 // TestSocketNamesUnique: two stacks with the same name, pid and id (two containers sharing the
