@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/metrics"
 )
 
@@ -130,6 +131,34 @@ func TestWarnsOnNonLoopback(t *testing.T) {
 				assert.Empty(t, w.String())
 			} else {
 				assert.Contains(t, w.String(), tc.warn)
+			}
+		})
+	}
+}
+
+// BenchmarkScrapeHTTP is the cost of one scrape over loopback HTTP (the Go and process collectors
+// and one stack of a lab pair polled by a goroutine), with and without the sample cache: in
+// the tools this CPU time is taken on the polling core.
+//
+//	go test ./metrics -run '^$' -bench ScrapeHTTP
+func BenchmarkScrapeHTTP(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		cache time.Duration
+	}{{"uncached", -1}, {"cached", time.Second}} {
+		b.Run(tc.name, func(b *testing.B) {
+			r := lab.NewRaw(b)
+			poll(b, r.S)
+			srv, err := metrics.ListenWith("127.0.0.1:0", metrics.Options{CacheFor: tc.cache}, metrics.NewCollector(r.S))
+			require.NoError(b, err)
+			defer srv.Close()
+			url := "http://" + srv.Addr() + "/metrics"
+			b.ResetTimer()
+			for b.Loop() {
+				resp, err := http.Get(url)
+				require.NoError(b, err)
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
 			}
 		})
 	}
