@@ -133,7 +133,7 @@ func TestScrapeHTTP(t *testing.T) {
 	t.Cleanup(func() { assert.Zero(t, pool.InUse()); pool.Free() }) // after the stack's
 	r := lab.NewRaw(t)
 	poll(t, r.S)
-	srv, err := metrics.Listen("127.0.0.1:0", metrics.NewCollector(r.S), metrics.NewRTTHistogram("test"))
+	srv, err := metrics.ListenWith("127.0.0.1:0", metrics.Options{CacheFor: -1}, metrics.NewCollector(r.S), metrics.NewRTTHistogram("test"))
 	require.NoError(t, err)
 	defer srv.Close()
 	url := "http://" + srv.Addr() + "/metrics"

@@ -12,11 +12,11 @@ import (
 )
 
 // The control socket (attribute control_socket_dir): each stack serves
-// DIR/<name>.<pid>.<id>.sock from one goroutine started in New and stopped in Close, speaking
-// internal/ctl's line-delimited JSON; zfstackdump lists and dumps stacks through it. The
-// goroutine never touches the stack's data structures: a dump is a snapshot (Stack.Snapshot)
-// taken by the polling goroutine between Perform calls, so the data path pauses only for the
-// copy. With the default directory (/run/zocket) a socket that cannot be created is logged
+// DIR/<name>.<pid>.<id>.<tag>.sock (mode 0600, to its own user and root only) from goroutines
+// started in New and stopped in Close, speaking internal/ctl's line-delimited JSON;
+// zfstackdump lists and dumps stacks through it. The goroutines never touch the stack's data
+// structures: a dump is a snapshot (Stack.Snapshot) taken by the polling goroutine between
+// Perform calls, so the data path pauses only for the copy. With the default directory (/run/zocket) a socket that cannot be created is logged
 // and skipped; a directory set explicitly must work or New fails.
 
 // observer is a stack's observability: snapshots, logging, capture and the control socket.
@@ -98,8 +98,11 @@ func (s *Stack) openControl() error {
 		return nil
 	}
 	path := ctl.SocketPath(dir, s.name, os.Getpid(), s.obs.id)
+	// The identity is complete before the socket serves it: the server's goroutines read it.
+	s.obs.info.Socket = path
 	srv, err := ctl.Listen(path, controlHandler{s})
 	if err != nil {
+		s.obs.info.Socket = ""
 		if s.attr.IsDefault(attr.ControlSocketDir) {
 			if s.LogEnabled(LogStack, LogWarn) {
 				s.Logger(LogStack).Warn("no control socket: zfstackdump will not see this stack", "path", path, "err", err)
@@ -109,14 +112,13 @@ func (s *Stack) openControl() error {
 		return fmt.Errorf("stack: attr control_socket_dir=%s: %w", dir, err)
 	}
 	s.obs.ctl = srv
-	s.obs.info.Socket = path
-	// Sockets of processes that are gone are removed while we are here.
+	// Sockets nobody listens on any more are removed while we are here.
 	_, _ = ctl.List(dir, true)
 	return nil
 }
 
 // ControlInfo returns the stack's identity as the control socket reports it (safe from any
-// goroutine: it never changes after New, except Socket, set before New returns).
+// goroutine: it is complete before the control socket serves, and never changes after).
 func (s *Stack) ControlInfo() *ctl.Info {
 	in := s.obs.info
 	return &in

@@ -16,8 +16,15 @@
 // -timeout with its last snapshot, marked stale with its age.
 //
 // -metrics ADDR serves the stacks' metrics over HTTP (GET /metrics) until interrupted, reading
-// them through the control sockets at each scrape: a Prometheus exporter for the stacks of
-// every process on the machine.
+// them through the control sockets (at most once a second, however often it is scraped): a
+// Prometheus exporter for the stacks of every process on the machine. ":PORT" serves every
+// interface, with a warning; give 127.0.0.1:PORT to serve this host only.
+//
+// What a server sends is not trusted: a response is read up to ctl.MaxResponse (64 MiB) and
+// refused beyond, and the text output escapes control characters in every string a stack
+// reported (names, interfaces, attributes, zocket titles and states), so that none reaches
+// the terminal raw. zfstackdump sees the stacks of its own user (root: all of them); see
+// docs/security.md.
 package main
 
 import (
@@ -33,6 +40,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/zocket/zocket/internal/attr"
 	"github.com/zocket/zocket/internal/ctl"
@@ -72,7 +81,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.dir, "dir", defaultDir(), "`DIR` of the control sockets (attribute control_socket_dir)")
 	fs.BoolVar(&c.json, "json", false, "print JSON: an array of objects (list: identities; dump: internal/ctl's Dump)")
 	fs.DurationVar(&c.timeout, "timeout", time.Second, "wait at most `DURATION` for each stack (a stack not polled answers with its last snapshot)")
-	fs.StringVar(&c.metrics, "metrics", "", "serve the stacks' Prometheus metrics on `ADDR` (host:port) at /metrics until interrupted")
+	fs.StringVar(&c.metrics, "metrics", "", "serve the stacks' Prometheus metrics on `ADDR` (host:port; :PORT means every interface) at /metrics until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -171,7 +180,7 @@ func list(c *config, eps []ctl.Endpoint, stdout, stderr io.Writer) int {
 	for _, ep := range eps {
 		in, err := info(ep, c.timeout)
 		if err != nil {
-			fmt.Fprintf(stderr, "zfstackdump: %s: %v\n", ep.Path, err)
+			fmt.Fprintf(stderr, "zfstackdump: %s: %s\n", esc(ep.Path), esc(err.Error()))
 			code = 1
 			continue
 		}
@@ -181,7 +190,7 @@ func list(c *config, eps []ctl.Endpoint, stdout, stderr io.Writer) int {
 		return max(code, writeJSON(stdout, stderr, infos))
 	}
 	for _, in := range infos {
-		fmt.Fprintf(stdout, "%-20s id=%-4d pid=%d\n", in.Name, in.ID, in.PID)
+		fmt.Fprintf(stdout, "%-20s id=%-4d pid=%d\n", esc(in.Name), in.ID, in.PID)
 	}
 	return code
 }
@@ -210,7 +219,7 @@ func dump(c *config, eps []ctl.Endpoint, stdout, stderr io.Writer) int {
 	for _, ep := range eps {
 		d, err := fetch(ep, c.timeout)
 		if err != nil {
-			fmt.Fprintf(stderr, "zfstackdump: %s: %v\n", ep.Path, err)
+			fmt.Fprintf(stderr, "zfstackdump: %s: %s\n", esc(ep.Path), esc(err.Error()))
 			code = 1
 			continue
 		}
@@ -245,13 +254,13 @@ func fieldLines(w io.Writer, heading string, fs ctl.Fields, keep func(ctl.Field)
 		if keep != nil && !keep(f) {
 			continue
 		}
-		item := f.Name + "=" + strconv.FormatUint(f.Value, 10)
+		item := esc(f.Name) + "=" + strconv.FormatUint(f.Value, 10)
 		if b.Len() > 0 && b.Len()+1+len(item) > lineWidth {
 			fmt.Fprintln(w, b.String())
 			b.Reset()
 		}
 		if b.Len() == 0 {
-			b.WriteString(heading + ":")
+			b.WriteString(esc(heading) + ":")
 		}
 		b.WriteString(" " + item)
 	}
@@ -266,9 +275,9 @@ func nonZero(f ctl.Field) bool { return f.Value != 0 }
 func writeText(w io.Writer, d *ctl.Dump) {
 	in := &d.Info
 	fmt.Fprintln(w, "=====")
-	fmt.Fprintf(w, "name=%s id=%d pid=%d\n", in.Name, in.ID, in.PID)
-	fmt.Fprintf(w, "intf: %s port=%s port_id=%d queue=%d driver=%s\n", in.Interface, in.Port, in.PortID, in.Queue, in.Driver)
-	fmt.Fprintf(w, "addr: ip=%s mac=%s mtu=%d\n", in.IP, in.MAC, in.MTU)
+	fmt.Fprintf(w, "name=%s id=%d pid=%d\n", esc(in.Name), in.ID, in.PID)
+	fmt.Fprintf(w, "intf: %s port=%s port_id=%d queue=%d driver=%s\n", esc(in.Interface), esc(in.Port), in.PortID, in.Queue, esc(in.Driver))
+	fmt.Fprintf(w, "addr: ip=%s mac=%s mtu=%d\n", esc(in.IP), esc(in.MAC), in.MTU)
 	stale := ""
 	if !d.Fresh {
 		stale = " STALE (the stack did not answer: not polled)"
@@ -280,7 +289,7 @@ func writeText(w io.Writer, d *ctl.Dump) {
 		fieldLines(w, "config", d.Config[i:min(i+2, len(d.Config))], nil)
 	}
 	if d.Attributes != "" {
-		fmt.Fprintf(w, "attributes: %s\n", d.Attributes)
+		fmt.Fprintf(w, "attributes: %s\n", esc(d.Attributes))
 	}
 	fieldLines(w, "alts", d.Alts, nil)
 	fieldLines(w, "stats", d.Stats, func(f ctl.Field) bool {
@@ -290,18 +299,18 @@ func writeText(w io.Writer, d *ctl.Dump) {
 	fieldLines(w, "drops", d.Drops, nonZero)
 	fieldLines(w, "transport", d.Transport, nonZero)
 	if cp := d.Capture; cp != nil {
-		fmt.Fprintf(w, "capture: file=%s filter=%q packets=%d bytes=%d drops=%d\n", cp.File, cp.Filter, cp.Packets, cp.Bytes, cp.Drops)
+		fmt.Fprintf(w, "capture: file=%s filter=%q packets=%d bytes=%d drops=%d\n", esc(cp.File), cp.Filter, cp.Packets, cp.Bytes, cp.Drops)
 	}
 	zs := append([]ctl.Zocket(nil), d.Zockets...)
 	sort.SliceStable(zs, func(i, j int) bool { return zs[i].Title < zs[j].Title })
 	for _, z := range zs {
 		fmt.Fprintln(w, "=====")
-		head := fmt.Sprintf("%s %s:%d", z.Title, in.Name, z.ID)
+		head := fmt.Sprintf("%s %s:%d", esc(z.Title), esc(in.Name), z.ID)
 		if z.State != "" {
-			head += " " + z.State
+			head += " " + esc(z.State)
 		}
 		fmt.Fprintln(w, head)
-		fmt.Fprintf(w, "filter: lcl=%s rmt=%s\n", z.Local, z.Remote)
+		fmt.Fprintf(w, "filter: lcl=%s rmt=%s\n", esc(z.Local), esc(z.Remote))
 		groups := z.Groups
 		if len(groups) == 0 {
 			names := make([]string, len(z.Fields))
@@ -323,6 +332,41 @@ func writeText(w io.Writer, d *ctl.Dump) {
 			fieldLines(w, heading, fs, nil)
 		}
 	}
+}
+
+// esc returns s with what a terminal would act on escaped: control characters (C0, DEL, C1),
+// other unprintable runes (format characters such as U+202E, which reverses the text after
+// it) and invalid UTF-8, written \xNN or \uNNNN as in Go strings. Every string a server sent
+// goes through it before the text output, so that a stack (or anything listening in the
+// socket directory) cannot move the cursor, clear the screen or retitle the terminal; -json
+// output is escaped by the JSON encoder instead.
+func esc(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < utf8.RuneSelf && !unicode.IsPrint(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case !unicode.IsPrint(r) || r == utf8.RuneError:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // serveMetrics serves every stack's metrics, dumping them through their sockets per scrape.

@@ -94,6 +94,8 @@ func TestList(t *testing.T) {
 	require.NoError(t, err)
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
+	old := time.Now().Add(-2 * time.Second) // older than a server between bind and listen
+	require.NoError(t, os.Chtimes(stale, old, old))
 
 	out := zfstackdump(t, "-dir", dir, "list")
 	pid := os.Getpid()
@@ -108,7 +110,8 @@ func TestList(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(zfstackdump(t, "-dir", dir, "-json", "list")), &infos))
 	require.Len(t, infos, 2)
 	assert.Equal(t, "net_ring", infos[0].Driver)
-	assert.Equal(t, filepath.Join(dir, fmt.Sprintf("alpha.%d.%d.sock", pid, a.ID())), infos[0].Socket)
+	assert.Equal(t, a.ControlSocket(), infos[0].Socket)
+	assert.Regexp(t, fmt.Sprintf(`^%s/alpha\.%d\.%d\.[0-9a-f]{8}\.sock$`, regexp.QuoteMeta(dir), pid, a.ID()), infos[0].Socket)
 }
 
 func TestDumpShowsChangingSndNxt(t *testing.T) {
@@ -254,4 +257,67 @@ func TestDumpRunningZftcppingpong(t *testing.T) {
 	text := zfstackdump(t, "-dir", dir, "dump", "ping")
 	assert.Regexp(t, `(?m)^TCP ping:\d+ ESTABLISHED$`, text)
 	assert.Regexp(t, `(?m)^tx: snd_nxt=\d+ `, text)
+}
+
+// hostile is a control-socket server that answers with terminal escapes in its strings, or
+// with a response too large to read.
+type hostile struct{ huge bool }
+
+func (h hostile) Info() *ctl.Info {
+	return &ctl.Info{Name: "gw\x1b]0;owned\x07", PID: 1, Interface: "net_ring0\x1b[2J", Driver: "d\r\u202e", IP: "198.18.0.1/24"}
+}
+
+func (h hostile) Dump(time.Duration) (*ctl.Dump, error) {
+	d := &ctl.Dump{Info: *h.Info(), Fresh: true, Attributes: "name=gw\x1b[1A",
+		Stats:   ctl.Fields{{Name: "polls\x1b[31m", Value: 1}},
+		Zockets: []ctl.Zocket{{Type: "tcp", Title: "TCP\u009b", State: "ESTABLISHED\x1b[0m", Local: "\x00", Remote: "x\x7f", Fields: ctl.Fields{{Name: "snd_nxt\x1b", Value: 2}}}},
+		Capture: &ctl.Capture{File: "/tmp/c\x1b.pcap"}}
+	if h.huge {
+		d.Attributes = strings.Repeat("a", ctl.MaxResponse)
+	}
+	return d, nil
+}
+
+func serveHostile(t *testing.T, h hostile) string {
+	dir := t.TempDir()
+	srv, err := ctl.Listen(ctl.SocketPath(dir, "gw", os.Getpid(), 0), h)
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	return dir
+}
+
+// TestEscapesServerStrings: what a server sends reaches the terminal with its control
+// characters escaped.
+func TestEscapesServerStrings(t *testing.T) {
+	dir := serveHostile(t, hostile{})
+	for _, cmd := range []string{"list", "dump"} {
+		t.Run(cmd, func(t *testing.T) {
+			out := zfstackdump(t, "-dir", dir, cmd)
+			assert.NotRegexp(t, "[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u202e]", out)
+			assert.Contains(t, out, `gw\x1b]0;owned\x07`)
+		})
+	}
+	assert.Contains(t, zfstackdump(t, "-dir", dir, "dump"), `TCP\u009b gw\x1b]0;owned\x07:0 ESTABLISHED\x1b[0m`)
+}
+
+// TestRefusesOversizedResponse: a dump larger than ctl.MaxResponse is an error, not memory.
+func TestRefusesOversizedResponse(t *testing.T) {
+	dir := serveHostile(t, hostile{huge: true})
+	var out, errb bytes.Buffer
+	assert.Equal(t, 1, run([]string{"-dir", dir, "-timeout", "30s", "dump"}, &out, &errb, nil)) // time to encode 64 MiB under -race
+	assert.Contains(t, errb.String(), "message too long")
+	assert.Empty(t, out.String())
+}
+
+func TestEsc(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"gw-1 198.18.0.1/24 né", "gw-1 198.18.0.1/24 né"},
+		{"a\x1b[2Jb", `a\x1b[2Jb`},
+		{"\x00\t\n\r\x7f", `\x00\x09\x0a\x0d\x7f`},
+		{"c1\u009b", `c1\u009b`},
+		{"rtl\u202eexe", `rtl\u202eexe`},
+		{"bad\xffutf8", `bad\xffutf8`},
+	} {
+		assert.Equal(t, tc.want, esc(tc.in), "%q", tc.in)
+	}
 }

@@ -13,7 +13,10 @@
 //
 // pong --sockperf speaks sockperf's server protocol instead (a 14-byte header: sequence u64,
 // flags u16 — the client's 0x0003 is answered with bit 0 cleared — and length u32, big-endian),
-// answering whoever sent, so that Linux's `sockperf pp` can drive it.
+// answering whoever sent, so that Linux's `sockperf pp` can drive it. It keeps a transmitter
+// for each of the 16 latest clients, closing the least recent one's for a new client, so that
+// sources that send once (spoofed ones) cannot use up the stack's transmitters; at exit it
+// prints how many clients it saw and evicted.
 //
 // Datagrams of 9 bytes or more carry a type byte and a sequence number at their start: the ping
 // checks that an echo answers the datagram in flight, resends after a second without one, and
@@ -211,9 +214,7 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "diag %s udp rx=%d tx=%d tx_ring_full=%d tx_nobufs=%d drops=%v stack rx=%d tx=%d dropped=%d\n",
 			c.mode, uc.RxDatagrams, uc.TxDatagrams, uc.TxRingFull, uc.TxNoBufs, uc.Drops, sc.RxPackets, sc.TxPackets, sc.Dropped())
 	}
-	for _, t := range l.peers {
-		t.Close()
-	}
+	l.peers.close()
 	if cerr := closeAll(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -237,8 +238,8 @@ type loop struct {
 	mux   *stack.Muxer
 	evs   []stack.Event
 	pl    *zfapp.Placement
-	peers map[netip.AddrPort]*udp.Transmitter // sockperf clients
-	sink  byte                                // -R: where touched bytes go
+	peers peerTable // sockperf clients
+	sink  byte      // -R: where touched bytes go
 }
 
 // poll runs the reactor until something user-visible happened (or, after a few thousand
@@ -411,6 +412,10 @@ func (l *loop) pong(stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stderr, "pong: echoed %d datagrams\n", echoed)
+	if c.sockperf {
+		fmt.Fprintf(stderr, "pong: sockperf clients: %d seen, %d evicted, at most %d kept\n",
+			l.peers.seen, l.peers.evicted, maxSockperfPeers)
+	}
 	return nil
 }
 
@@ -431,20 +436,87 @@ func (l *loop) sockperfReply() error {
 	return l.send(tx, l.msg.Iov)
 }
 
-// peer returns the transmitter to a sockperf client, making it on its first message.
-//
-//go:noinline
+// maxSockperfPeers bounds the sockperf clients pong --sockperf keeps a transmitter for. Any
+// source may send a pong request (a spoofed one costs a datagram), and the stack has
+// max_udp_tx_endpoints transmitters (64 by default): without a bound, 64 sources that come
+// and go would leave none for the next real client.
+const maxSockperfPeers = 16
+
+// peerTable holds the transmitters to the latest sockperf clients; the least recently
+// answered one is closed to make room for a new one. A lookup is a scan of at most
+// maxSockperfPeers entries, allocating nothing.
+type peerTable struct {
+	ents    [maxSockperfPeers]peerEntry
+	n       int
+	clock   uint64 // bumped at every lookup: the entries' recency
+	seen    uint64 // transmitters made
+	evicted uint64 // transmitters closed to make room
+}
+
+type peerEntry struct {
+	src  netip.AddrPort
+	tx   *udp.Transmitter
+	used uint64
+}
+
+// lookup returns the transmitter to src, nil when there is none.
+func (p *peerTable) lookup(src netip.AddrPort) *udp.Transmitter {
+	p.clock++
+	for i := range p.ents[:p.n] {
+		if e := &p.ents[i]; e.src == src {
+			e.used = p.clock
+			return e.tx
+		}
+	}
+	return nil
+}
+
+// room returns a free entry, closing the least recently used transmitter when all are taken.
+func (p *peerTable) room() *peerEntry {
+	if p.n < len(p.ents) {
+		p.n++
+		return &p.ents[p.n-1]
+	}
+	lru := &p.ents[0]
+	for i := range p.ents {
+		if p.ents[i].used < lru.used {
+			lru = &p.ents[i]
+		}
+	}
+	lru.tx.Close()
+	*lru = peerEntry{}
+	p.evicted++
+	return lru
+}
+
+// close closes every transmitter.
+func (p *peerTable) close() {
+	for i := range p.ents[:p.n] {
+		p.ents[i].tx.Close()
+	}
+	p.n = 0
+}
+
+// peer returns the transmitter to a sockperf client, making it on its first message (and
+// closing the least recent client's when maxSockperfPeers are kept).
 func (l *loop) peer(src netip.AddrPort) *udp.Transmitter {
-	if t := l.peers[src]; t != nil {
+	if t := l.peers.lookup(src); t != nil {
 		return t
 	}
+	return l.newPeer(src)
+}
+
+//go:noinline
+func (l *loop) newPeer(src netip.AddrPort) *udp.Transmitter {
+	e := l.peers.room()
 	t, err := udp.NewTransmitter(l.st, l.c.local, src, 0, nil)
 	if err != nil {
+		last := &l.peers.ents[l.peers.n-1] // give the entry back: the last one moves there
+		*e, *last = *last, peerEntry{}
+		l.peers.n--
 		return nil
 	}
-	if l.peers == nil {
-		l.peers = map[netip.AddrPort]*udp.Transmitter{}
-	}
-	l.peers[src] = t
+	*e = peerEntry{src: src, tx: t, used: l.peers.clock}
+	l.peers.seen++
 	return t
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,26 +42,55 @@ func TestPingAgainstLinuxEcho(t *testing.T) {
 	}
 }
 
-// TestPongSpeaksSockperf: Linux's sockperf pp, a client nobody here wrote, drives pong --sockperf.
+// spoofSockperf sends one sockperf pong request to addr:port from each of n source ports of
+// the namespace, closing each socket at once: n clients that never come back.
+const spoofSockperf = `import socket, struct, sys
+ip, dst, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+for i in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((ip, 30000 + i))
+    s.sendto(struct.pack(">QHI", i, 3, 14), (dst, port))
+    s.close()
+`
+
+// TestPongSpeaksSockperf: Linux's sockperf pp, a client nobody here wrote, drives pong
+// --sockperf; after 100 sources that send once and vanish (spoofed clients) it is still
+// answered, the pong keeping at most maxSockperfPeers transmitters.
 func TestPongSpeaksSockperf(t *testing.T) {
-	k := lab.NewKernelForTool(t, 53)
-	var stop atomic.Bool
-	var stdout, stderr strings.Builder
-	done := make(chan int, 1)
-	go func() {
-		done <- run([]string{"-c", "-1", "-idle", "0", "pong", "--sockperf", k.StackIP + ":11111"}, &stdout, &stderr, &stop)
-	}()
-	time.Sleep(300 * time.Millisecond)
-	out, err := k.Command("sockperf", "pp", "-i", k.StackIP, "-p", "11111", "-m", "64", "-t", "1").CombinedOutput()
-	stop.Store(true)
-	code := <-done
-	require.NoError(t, err, "%s", out)
-	require.Zero(t, code, "%s", stderr.String())
-	s := string(out)
-	assert.Regexp(t, `ReceivedMessages=[1-9]\d*`, s)
-	assert.Contains(t, s, "# dropped messages = 0")
-	assert.Contains(t, s, "percentile 50.000")
-	assert.Contains(t, stderr.String(), "pong: echoed")
+	for i, spoofed := range []int{0, 100} {
+		t.Run(fmt.Sprintf("spoofed=%d", spoofed), func(t *testing.T) {
+			k := lab.NewKernelForTool(t, 53+i)
+			var stop atomic.Bool
+			var stdout, stderr strings.Builder
+			done := make(chan int, 1)
+			go func() {
+				done <- run([]string{"-c", "-1", "-idle", "0", "pong", "--sockperf", k.StackIP + ":11111"}, &stdout, &stderr, &stop)
+			}()
+			time.Sleep(300 * time.Millisecond)
+			if spoofed > 0 {
+				k.Exec(t, "python3", "-c", spoofSockperf, k.KernelIP, k.StackIP, "11111", strconv.Itoa(spoofed))
+			}
+			out, err := k.Command("sockperf", "pp", "-i", k.StackIP, "-p", "11111", "-m", "64", "-t", "1").CombinedOutput()
+			stop.Store(true)
+			code := <-done
+			require.NoError(t, err, "%s", out)
+			require.Zero(t, code, "%s", stderr.String())
+			s := string(out)
+			assert.Regexp(t, `ReceivedMessages=[1-9]\d*`, s)
+			assert.Contains(t, s, "# dropped messages = 0")
+			assert.Contains(t, s, "percentile 50.000")
+			assert.Contains(t, stderr.String(), "pong: echoed")
+			if spoofed > 0 {
+				m := regexp.MustCompile(`sockperf clients: (\d+) seen, (\d+) evicted, at most (\d+) kept`).FindStringSubmatch(stderr.String())
+				require.NotNil(t, m, "%s", stderr.String())
+				seen, _ := strconv.Atoi(m[1])
+				evicted, _ := strconv.Atoi(m[2])
+				assert.Equal(t, spoofed+1, seen, "the spoofed sources and sockperf")
+				assert.Equal(t, spoofed+1-maxSockperfPeers, evicted)
+				assert.Equal(t, strconv.Itoa(maxSockperfPeers), m[3])
+			}
+		})
+	}
 }
 
 func TestParseErrors(t *testing.T) {
@@ -76,4 +109,32 @@ func TestParseErrors(t *testing.T) {
 	require.NoError(t, err, "flags after the mode, as `pong --sockperf` is written")
 	assert.True(t, c.sockperf)
 	assert.Equal(t, 14, c.size)
+}
+
+// TestSockperfPeersLRU: the transmitter table keeps the maxSockperfPeers most recently
+// answered clients, and answering a known client allocates nothing.
+func TestSockperfPeersLRU(t *testing.T) {
+	r := lab.NewRaw(t)
+	l := &loop{st: r.S, c: &config{local: netip.AddrPortFrom(netip.AddrFrom4(lab.StackIP), 11111)}}
+	defer l.peers.close()
+	src := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4(lab.PeerIP), uint16(30000+i))
+	}
+	for i := range maxSockperfPeers {
+		require.NotNil(t, l.peer(src(i)))
+	}
+	l.peer(src(0)) // 0 is now the most recent, 1 the least
+	require.NotNil(t, l.peer(src(100)))
+	assert.Equal(t, uint64(1), l.peers.evicted)
+	assert.Equal(t, maxSockperfPeers, l.peers.n)
+	assert.Nil(t, l.peers.lookup(src(1)), "the least recent client was evicted")
+	assert.NotNil(t, l.peers.lookup(src(0)))
+	tx := l.peer(src(100))
+	assert.Equal(t, src(100), tx.RemoteAddr())
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { l.peer(src(100)) }))
+	for i := range 3 * maxSockperfPeers { // a flood keeps the table at its bound
+		require.NotNil(t, l.peer(src(200+i)))
+	}
+	assert.Equal(t, maxSockperfPeers, l.peers.n)
+	assert.Equal(t, uint64(maxSockperfPeers+1+3*maxSockperfPeers), l.peers.seen)
 }

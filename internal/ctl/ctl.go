@@ -5,10 +5,23 @@
 // # Sockets
 //
 // Each stack whose control_socket_dir attribute is not empty listens on the unix stream socket
-// DIR/<name>.<pid>.<id>.sock (SocketPath), served by one goroutine of the stack's process.
+// DIR/<name>.<pid>.<id>.<tag>.sock (SocketPath), served by goroutines of the stack's process.
 // The name is the stack's, with characters other than letters, digits, '-' and '_' replaced by
-// '_'; pid and id (the stack's number within its process) make the path unique. List finds
-// them by scanning the directory; sockets whose process is gone are removed.
+// '_'; pid and id (the stack's number within its process) say which stack it is, and tag (8
+// random hex digits) keeps apart stacks of other PID namespaces sharing the directory (two
+// containers' pid 1). List finds them by scanning the directory; a socket nobody listens on
+// (a connection to it is refused) is removed.
+//
+// # Trust
+//
+// A dump shows every connection's addresses and exact sequence numbers: enough for whoever
+// reads it to inject data or resets into a session. So a socket is created mode 0600, and a
+// client whose user (SO_PEERCRED) is neither the stack's effective user nor root is answered
+// "permission denied" and hung up on, whatever the file's mode. Listen refuses a directory
+// that others could replace the socket in: world-writable without the sticky bit, or owned by
+// another user than the stack's or root. A server serves MaxClients clients at once, each
+// for at most ClientIdle between requests, and caps the wait a request may ask for at
+// MaxDumpWait; a failed accept (out of descriptors) is retried, never the server's end.
 //
 // # Protocol
 //
@@ -29,6 +42,7 @@ package ctl
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +55,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Commands.
@@ -197,9 +213,14 @@ type Dump struct {
 	Zockets    []Zocket  `json:"zockets"`
 }
 
-// SocketPath returns the control socket of a stack.
+// SocketPath returns a new path for a stack's control socket: DIR/<name>.<pid>.<id>.<tag>.sock,
+// where tag is 8 random hex digits. The pid means something only in the stack's own PID
+// namespace, and containers sharing DIR may run stacks with the same name, pid and id: the tag
+// keeps their sockets apart, so every call returns a different path.
 func SocketPath(dir, name string, pid, id int) string {
-	return filepath.Join(dir, fmt.Sprintf("%s.%d.%d.sock", SafeName(name), pid, id))
+	var tag [4]byte
+	_, _ = rand.Read(tag[:])
+	return filepath.Join(dir, fmt.Sprintf("%s.%d.%d.%x.sock", SafeName(name), pid, id, tag))
 }
 
 // SafeName returns name with every character but letters, digits, '-' and '_' replaced by '_'.
@@ -215,7 +236,7 @@ func SafeName(name string) string {
 // Endpoint is a control socket found by List.
 type Endpoint struct {
 	Name string // the stack's name as in the path (SafeName)
-	PID  int
+	PID  int    // in the stack's PID namespace, which need not be ours
 	ID   int
 	Path string
 }
@@ -228,25 +249,43 @@ func ParsePath(path string) (Endpoint, bool) {
 		return Endpoint{}, false
 	}
 	parts := strings.Split(rest, ".")
-	if len(parts) < 3 {
+	if len(parts) < 4 {
 		return Endpoint{}, false
 	}
-	id, err1 := strconv.Atoi(parts[len(parts)-1])
-	pid, err2 := strconv.Atoi(parts[len(parts)-2])
-	if err1 != nil || err2 != nil || pid <= 0 || id < 0 {
+	n := len(parts)
+	_, err0 := strconv.ParseUint(parts[n-1], 16, 32)
+	id, err1 := strconv.Atoi(parts[n-2])
+	pid, err2 := strconv.Atoi(parts[n-3])
+	if len(parts[n-1]) != 8 || err0 != nil || err1 != nil || err2 != nil || pid <= 0 || id < 0 {
 		return Endpoint{}, false
 	}
-	return Endpoint{Name: strings.Join(parts[:len(parts)-2], "."), PID: pid, ID: id, Path: path}, true
+	return Endpoint{Name: strings.Join(parts[:n-3], "."), PID: pid, ID: id, Path: path}, true
 }
 
-// Alive reports whether process pid exists.
-func Alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+// liveTimeout bounds Live's connection attempt.
+const liveTimeout = 200 * time.Millisecond
+
+// Live reports whether a server listens on the socket at path: it connects and hangs up. Only a
+// refused connection (ECONNREFUSED: nobody listens) or a missing file says no; a socket this
+// process may not connect to (EACCES: another user's) or a busy one counts as live. The pid in
+// the name is not consulted: it belongs to the stack's PID namespace (a container's), not
+// necessarily ours.
+func Live(path string) bool {
+	c, err := net.DialTimeout("unix", path, liveTimeout)
+	if err == nil {
+		c.Close()
+		return true
+	}
+	return !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ENOENT)
 }
 
-// List returns the control sockets in dir, sorted by pid then id. Sockets of processes that
-// no longer exist are removed (when removeStale) and skipped. A missing dir lists nothing.
+// bindGrace is how old a socket nobody listens on must be for List to remove it: between a
+// server's bind and its listen, connections are refused too.
+const bindGrace = time.Second
+
+// List returns the control sockets in dir, sorted by pid then id. Sockets nobody listens on
+// (Live) are skipped, and removed (when removeStale) once older than a second. A missing dir
+// lists nothing.
 func List(dir string, removeStale bool) ([]Endpoint, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -261,8 +300,8 @@ func List(dir string, removeStale bool) ([]Endpoint, error) {
 		if !ok || e.Type()&os.ModeSocket == 0 {
 			continue
 		}
-		if !Alive(ep.PID) {
-			if removeStale {
+		if !Live(ep.Path) {
+			if fi, err := e.Info(); removeStale && err == nil && time.Since(fi.ModTime()) > bindGrace {
 				os.Remove(ep.Path)
 			}
 			continue
@@ -273,7 +312,10 @@ func List(dir string, removeStale bool) ([]Endpoint, error) {
 		if eps[i].PID != eps[j].PID {
 			return eps[i].PID < eps[j].PID
 		}
-		return eps[i].ID < eps[j].ID
+		if eps[i].ID != eps[j].ID {
+			return eps[i].ID < eps[j].ID
+		}
+		return eps[i].Path < eps[j].Path
 	})
 	return eps, nil
 }
@@ -299,12 +341,17 @@ func Dial(path string, timeout time.Duration) (*Client, error) {
 // Close closes the connection.
 func (c *Client) Close() error { return c.conn.Close() }
 
+// MaxResponse bounds a response line the client reads (a dump of some 50,000 TCP zockets):
+// a server that sends more is refused with EMSGSIZE rather than read into memory.
+const MaxResponse = 64 << 20
+
 // Do sends req and reads the response. A response with Error set is returned as an error.
+// Errors: EMSGSIZE (wrapped) for a response longer than MaxResponse; the connection's errors.
 func (c *Client) Do(req Request) (*Response, error) {
 	if err := c.enc.Encode(req); err != nil {
 		return nil, err
 	}
-	line, err := c.r.ReadBytes('\n')
+	line, err := readLine(c.r, MaxResponse)
 	if err != nil {
 		return nil, err
 	}
@@ -316,6 +363,21 @@ func (c *Client) Do(req Request) (*Response, error) {
 		return &resp, errors.New(resp.Error)
 	}
 	return &resp, nil
+}
+
+// readLine reads up to and including a newline, at most limit bytes.
+func readLine(r *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		if len(line)+len(frag) > limit {
+			return nil, fmt.Errorf("ctl: response longer than %d bytes: %w", limit, syscall.EMSGSIZE)
+		}
+		line = append(line, frag...)
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
+	}
 }
 
 // Info asks for the stack's identity.
@@ -330,7 +392,8 @@ func (c *Client) Info() (*Info, error) {
 	return r.Info, nil
 }
 
-// Dump asks for a snapshot, letting the stack take up to wait to answer (0: its default).
+// Dump asks for a snapshot, letting the stack take up to wait to answer (0: its default; the
+// server caps it at MaxDumpWait).
 func (c *Client) Dump(wait time.Duration) (*Dump, error) {
 	r, err := c.Do(Request{Cmd: CmdDump, TimeoutMs: int(wait / time.Millisecond)})
 	if err != nil {
@@ -342,38 +405,102 @@ func (c *Client) Dump(wait time.Duration) (*Dump, error) {
 	return r.Dump, nil
 }
 
-// Handler answers requests for a server.
+// Handler answers requests for a server. Its methods are called from several goroutines at
+// once (one per client).
 type Handler interface {
 	Info() *Info
 	Dump(timeout time.Duration) (*Dump, error)
 }
+
+// Server limits.
+const (
+	// MaxClients is how many clients a server serves at once; more are answered "busy"
+	// (EBUSY) and hung up on.
+	MaxClients = 4
+	// MaxDumpWait caps the wait a client may ask for (Request.TimeoutMs): the stack's
+	// snapshot lock is held that long when the stack is not polled.
+	MaxDumpWait = time.Second
+	// ClientIdle is how long a client may take to send its next request.
+	ClientIdle = 5 * time.Second
+	// maxAcceptDelay caps the backoff after a failed accept.
+	maxAcceptDelay = time.Second
+	// socketMode is the socket file's mode: the stack's user only (root bypasses it).
+	socketMode = 0o600
+)
 
 // Server serves a control socket.
 type Server struct {
 	path   string
 	ln     *net.UnixListener
 	h      Handler
+	uid    int
 	done   chan struct{}
+	quit   chan struct{}
+	wg     sync.WaitGroup
 	mu     sync.Mutex
-	cur    net.Conn // the connection being served
+	conns  map[*net.UnixConn]struct{} // the clients being served
 	closed bool
 }
 
-// Listen creates the socket at path (removing a stale file there first) and serves h on it
-// from a goroutine until Close.
+// Listen creates the socket at path, mode 0600, and serves h on it from goroutines of its own
+// until Close: one accepting, one per client (at most MaxClients). Clients whose user
+// (SO_PEERCRED) is neither the process's effective user nor root are refused. The directory
+// is created (0755) if missing.
+//
+// Errors: EPERM (wrapped) when the directory is world-writable without the sticky bit or is
+// owned by a user other than ours or root (either could replace the socket); EADDRINUSE when a
+// server already listens at path; EEXIST when path is not a socket; the file system's errors.
+// A socket at path that nobody listens on (Live) is replaced.
 func Listen(path string, h Handler) (*Server, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	os.Remove(path)
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case fi.Mode()&os.ModeSocket == 0:
+			return nil, fmt.Errorf("ctl: %s: not a socket: %w", path, syscall.EEXIST)
+		case Live(path):
+			return nil, fmt.Errorf("ctl: %s: a server listens there: %w", path, syscall.EADDRINUSE)
+		}
+		os.Remove(path)
+	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil, err
 	}
 	ln.SetUnlinkOnClose(true)
-	s := &Server{path: path, ln: ln, h: h, done: make(chan struct{})}
+	// Between bind and chmod the file has the umask's mode: the peer check covers that window.
+	if err := os.Chmod(path, socketMode); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s := &Server{path: path, ln: ln, h: h, uid: os.Geteuid(), done: make(chan struct{}),
+		quit: make(chan struct{}), conns: map[*net.UnixConn]struct{}{}}
 	go s.serve()
 	return s, nil
+}
+
+// checkDir refuses a directory others could replace a socket in.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if uid := int(st.Uid); uid != os.Geteuid() && uid != 0 {
+		return fmt.Errorf("ctl: %s: owned by uid %d, not by us or root: %w", dir, uid, syscall.EPERM)
+	}
+	if fi.Mode().Perm()&0o002 != 0 && fi.Mode()&os.ModeSticky == 0 {
+		return fmt.Errorf("ctl: %s: world-writable without the sticky bit: %w", dir, syscall.EPERM)
+	}
+	return nil
 }
 
 // Path is the socket's path.
@@ -381,24 +508,84 @@ func (s *Server) Path() string { return s.path }
 
 func (s *Server) serve() {
 	defer close(s.done)
+	var delay time.Duration
 	for {
 		c, err := s.ln.AcceptUnix()
 		if err != nil {
-			return
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// EMFILE, ENFILE, ENOBUFS, ECONNABORTED…: the next accept may work. Back off
+			// as net/http does, so that a process out of descriptors does not spin.
+			delay = min(max(2*delay, 5*time.Millisecond), maxAcceptDelay)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-s.quit:
+				t.Stop()
+				return
+			}
+			continue
+		}
+		delay = 0
+		if uid, err := peerUID(c); err != nil || uid != s.uid && uid != 0 {
+			// Answered on a goroutine of its own (a second at most): another user's
+			// clients never take a slot of MaxClients.
+			go refuse(c, fmt.Sprintf("%v: uid %d is not the stack's (%d) nor root", syscall.EACCES, uid, s.uid), true)
+			continue
 		}
 		s.mu.Lock()
-		if s.closed {
+		switch {
+		case s.closed:
 			s.mu.Unlock()
 			c.Close()
 			return
+		case len(s.conns) >= MaxClients:
+			s.mu.Unlock()
+			refuse(c, fmt.Sprintf("%v: %d clients already", syscall.EBUSY, MaxClients), false)
+			continue
 		}
-		s.cur = c
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
 		s.mu.Unlock()
-		s.handle(c) // one client at a time: a stack is dumped by one tool at once
-		s.mu.Lock()
-		s.cur = nil
-		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.handle(c)
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
 	}
+}
+
+// refuse answers a client with an error and hangs up; with read, it first reads the client's
+// request (a second at most), so that the client sees the answer rather than a reset.
+func refuse(c *net.UnixConn, msg string, read bool) {
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if read {
+		_, _ = bufio.NewReaderSize(c, maxRequest).ReadSlice('\n')
+	}
+	_ = json.NewEncoder(c).Encode(&Response{Error: msg})
+	c.Close()
+}
+
+// peerUID is the user of the process at the other end of c (SO_PEERCRED).
+func peerUID(c *net.UnixConn) (int, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return -1, err
+	}
+	if cerr != nil {
+		return -1, cerr
+	}
+	return int(cred.Uid), nil
 }
 
 // maxRequest bounds a request line.
@@ -407,9 +594,8 @@ const maxRequest = 4096
 func (s *Server) handle(c *net.UnixConn) {
 	defer c.Close()
 	r := bufio.NewReaderSize(c, maxRequest)
-	enc := json.NewEncoder(c)
 	for {
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_ = c.SetDeadline(time.Now().Add(ClientIdle))
 		line, err := r.ReadSlice('\n')
 		if err != nil {
 			return
@@ -423,7 +609,8 @@ func (s *Server) handle(c *net.UnixConn) {
 			case CmdInfo:
 				resp.Info = s.h.Info()
 			case CmdDump:
-				resp.Dump, err = s.h.Dump(time.Duration(req.TimeoutMs) * time.Millisecond)
+				wait := min(max(time.Duration(req.TimeoutMs)*time.Millisecond, 0), MaxDumpWait)
+				resp.Dump, err = s.h.Dump(wait)
 				if err != nil {
 					resp.Error = err.Error()
 				}
@@ -431,22 +618,31 @@ func (s *Server) handle(c *net.UnixConn) {
 				resp.Error = fmt.Sprintf("unknown command %q (want %s or %s)", req.Cmd, CmdInfo, CmdDump)
 			}
 		}
-		if enc.Encode(&resp) != nil {
+		b, err := json.Marshal(&resp)
+		if err != nil {
+			return
+		}
+		_ = c.SetDeadline(time.Now().Add(ClientIdle)) // for the write, not the encoding
+		if _, err := c.Write(append(b, '\n')); err != nil {
 			return
 		}
 	}
 }
 
-// Close stops serving, removes the socket and waits for the goroutine (and a request being
-// answered) to finish.
+// Close stops serving, removes the socket, hangs up on the clients and waits for the
+// goroutines (and requests being answered) to finish.
 func (s *Server) Close() error {
 	err := s.ln.Close()
 	s.mu.Lock()
+	if !s.closed {
+		close(s.quit)
+	}
 	s.closed = true
-	if s.cur != nil {
-		s.cur.Close()
+	for c := range s.conns {
+		c.Close()
 	}
 	s.mu.Unlock()
 	<-s.done
+	s.wg.Wait()
 	return err
 }

@@ -66,7 +66,7 @@ type App struct {
 
 // MetricsFlag registers the -metrics flag every command offers and returns its value.
 func MetricsFlag(fs *flag.FlagSet) *string {
-	return fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics")
+	return fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (host:port; :PORT means every interface) at /metrics")
 }
 
 // ServeMetrics serves the stack's metrics on addr at /metrics until Close; "" does nothing.
