@@ -200,6 +200,10 @@ const (
 	TCPSendNoMem                                    // TCP sends that found no buffer (ENOMEM)
 	TCPSynBacklogDrops                              // TCP half-open connections dropped for a new SYN
 	TCPChallengeACKsLimited                         // TCP challenge ACKs suppressed by the rate limit
+	TCPRetriesTimeouts                              // TCP connections ended by tcp_retries retransmissions
+	TCPPersistTimeouts                              // TCP connections ended by tcp_retries window probes unanswered
+	TCPKeepaliveTimeouts                            // TCP connections ended by keepalive probes unanswered
+	TCPOrphanTimeouts                               // TCP closed connections ended by tcp_orphan_retries
 	NumTransportCounters
 )
 
@@ -235,6 +239,10 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_send_nomem", "TCP sends that found no packet buffer (ENOMEM)."},
 	{"tcp_syn_backlog_drops", "TCP half-open connections dropped to make room for a new SYN."},
 	{"tcp_challenge_acks_limited", "TCP challenge ACKs suppressed by the per-stack rate limit."},
+	{"tcp_retries_timeouts", "TCP connections ended by tcp_retries retransmissions unacknowledged."},
+	{"tcp_persist_timeouts", "TCP connections ended by tcp_retries zero-window probes unanswered."},
+	{"tcp_keepalive_timeouts", "TCP connections ended by tcp_keepalive_probes keepalive probes unanswered."},
+	{"tcp_orphan_timeouts", "TCP connections closed by the application ended by tcp_orphan_retries."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

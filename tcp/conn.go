@@ -178,6 +178,8 @@ type Conn struct {
 	kaT                  stack.Timer // keepalive (tcp_keepalive)
 	lastRcv              int64       // when the last segment arrived (keepalive)
 	kaSent               int         // keepalive probes unanswered
+	probes               int         // window probes unanswered (Linux's icsk_probes_out)
+	probeAt              int64       // when the last window probe went
 	rtxAt, delackAt      int64       // the lazy timers' deadlines (timers.go); 0: none
 	w                    stack.Waitable
 
@@ -197,7 +199,8 @@ func (c *Conn) State() State { return c.state }
 //
 //   - ECONNREFUSED: the connection attempt was refused (RST or ICMP port unreachable).
 //   - ECONNRESET: the connection was reset by the peer after it was established.
-//   - ETIMEDOUT: the connection timed out (SYN or data retransmissions exhausted).
+//   - ETIMEDOUT: the connection timed out (SYN or data retransmissions, window probes or
+//     keepalive probes exhausted).
 //   - EHOSTUNREACH: the next hop did not answer ARP while connecting, or ICMP said so.
 //   - EPIPE: the peer closed gracefully (all its data was received) but reset the connection
 //     when we sent more.

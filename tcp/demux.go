@@ -47,31 +47,35 @@ func (r DropReason) Name() string {
 
 // Counters are a stack's TCP counters.
 type Counters struct {
-	RxSegments       uint64 // segments taken by the TCP demultiplexer
-	TxSegments       uint64 // segments handed to the port (data, control and retransmissions)
-	RxBytes          uint64 // in-order payload bytes queued for the application
-	TxBytes          uint64 // payload bytes sent for the first time
-	Retransmits      uint64 // segments sent again (RTO, fast retransmit, SYN, SYN-ACK)
-	ActiveOpens      uint64 // connections established by Connect
-	PassiveOpens     uint64 // connections established through a listener
-	Resets           uint64 // RSTs sent
-	ResetsRcvd       uint64 // RSTs that aborted a connection
-	RTOs             uint64 // retransmission timeouts on data or FIN (go-back-N from SND.UNA)
-	FastRetransmits  uint64 // fast retransmits on the third duplicate ACK (RFC 5681 §3.2)
-	PartialACKs      uint64 // NewReno partial ACKs, each retransmitting the next hole (RFC 6582)
-	LostRetransmits  uint64 // retransmissions found lost in recovery by the duplicates' count
-	DupACKs          uint64 // duplicate ACKs received (RFC 5681 §2)
-	ChallengeACKs    uint64 // RFC 5961 challenge ACKs sent
-	ChallengeLimited uint64 // challenge ACKs suppressed by the per-stack rate limit
-	WindowProbes     uint64 // zero-window probes sent (persist timer)
-	KeepaliveProbes  uint64 // keepalive probes sent
-	OOOQueued        uint64 // ooo: added (segments kept in an out-of-order queue)
-	OOORemoved       uint64 // ooo: removed (entries moved to the receive queue when a hole filled)
-	OOODropped       uint64 // ooo: dropped (duplicate, queue full, or reneged for in-order data)
-	SendENOMEM       uint64 // Send, ShutdownTx or Close that found no buffer (ENOMEM)
-	SynBacklogDrops  uint64 // half-open connections dropped to make room for a new SYN
-	TxNoBufs         uint64 // control segments not sent for want of a buffer
-	Drops            [NumDropReasons]uint64
+	RxSegments        uint64 // segments taken by the TCP demultiplexer
+	TxSegments        uint64 // segments handed to the port (data, control and retransmissions)
+	RxBytes           uint64 // in-order payload bytes queued for the application
+	TxBytes           uint64 // payload bytes sent for the first time
+	Retransmits       uint64 // segments sent again (RTO, fast retransmit, SYN, SYN-ACK)
+	ActiveOpens       uint64 // connections established by Connect
+	PassiveOpens      uint64 // connections established through a listener
+	Resets            uint64 // RSTs sent
+	ResetsRcvd        uint64 // RSTs that aborted a connection
+	RTOs              uint64 // retransmission timeouts on data or FIN (go-back-N from SND.UNA)
+	FastRetransmits   uint64 // fast retransmits on the third duplicate ACK (RFC 5681 §3.2)
+	PartialACKs       uint64 // NewReno partial ACKs, each retransmitting the next hole (RFC 6582)
+	LostRetransmits   uint64 // retransmissions found lost in recovery by the duplicates' count
+	DupACKs           uint64 // duplicate ACKs received (RFC 5681 §2)
+	ChallengeACKs     uint64 // RFC 5961 challenge ACKs sent
+	ChallengeLimited  uint64 // challenge ACKs suppressed by the per-stack rate limit
+	WindowProbes      uint64 // zero-window probes sent (persist timer)
+	KeepaliveProbes   uint64 // keepalive probes sent
+	RetriesTimeouts   uint64 // connections ended by tcp_retries retransmissions unacknowledged
+	PersistTimeouts   uint64 // connections ended by tcp_retries window probes unanswered
+	KeepaliveTimeouts uint64 // connections ended by tcp_keepalive_probes keepalive probes unanswered
+	OrphanTimeouts    uint64 // closed connections ended by tcp_orphan_retries retransmissions or probes
+	OOOQueued         uint64 // ooo: added (segments kept in an out-of-order queue)
+	OOORemoved        uint64 // ooo: removed (entries moved to the receive queue when a hole filled)
+	OOODropped        uint64 // ooo: dropped (duplicate, queue full, or reneged for in-order data)
+	SendENOMEM        uint64 // Send, ShutdownTx or Close that found no buffer (ENOMEM)
+	SynBacklogDrops   uint64 // half-open connections dropped to make room for a new SYN
+	TxNoBufs          uint64 // control segments not sent for want of a buffer
+	Drops             [NumDropReasons]uint64
 }
 
 // StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).
@@ -89,6 +93,7 @@ type config struct {
 	timewait        int64 // ns
 	initialCwnd     int   // bytes; 0: 10 * MSS
 	retries         int
+	orphanRetries   int // tcp_orphan_retries, 0 made 8
 	synRetries      int
 	synackRetries   int
 	rtoMin, rtoMax  int64 // ns
@@ -174,6 +179,9 @@ func stateOf(st *stack.Stack) *state {
 	if a.IntOf(attr.TCPKeepalive) != 0 && a.IntOf(attr.TCPKeepaliveIntvlMs) > 0 {
 		s.cfg.kaTime = a.IntOf(attr.TCPKeepaliveTimeMs) * 1e6
 		s.cfg.kaIntvl = a.IntOf(attr.TCPKeepaliveIntvlMs) * 1e6
+	}
+	if s.cfg.orphanRetries = int(a.IntOf(attr.TCPOrphanRetries)); s.cfg.orphanRetries == 0 {
+		s.cfg.orphanRetries = 8 // Linux's tcp_orphan_retries(): 0 means 8
 	}
 	if s.cfg.rtoMax < s.cfg.rtoMin {
 		s.cfg.rtoMax = s.cfg.rtoMin

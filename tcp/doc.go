@@ -89,13 +89,19 @@
 //     and a segment without data exactly at the right edge of our window is acceptable, as on
 //     Linux (rcv.go's acceptable says why).
 //   - Zero window: the persist timer probes with an ACK one byte below SND.UNA, backing off
-//     like the RTO up to tcp_rto_max_ms; probes that are answered never abort the connection.
+//     like the RTO up to tcp_rto_max_ms; probes that are answered never abort the connection,
+//     tcp_retries unanswered in a row end it (a RST, ETIMEDOUT, PersistTimeouts), as Linux's
+//     tcp_probe_timer. Once the application closed the connection, tcp_orphan_retries (0: 8)
+//     replaces tcp_retries for probes and retransmissions alike (OrphanTimeouts), so a peer
+//     that vanished behind a zero window or in FIN-WAIT-1, CLOSING or LAST-ACK gives the
+//     endpoint and its buffers back.
 //     Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a piece of a segment goes only when it is
 //     at least an MSS or half the largest window offered, or as the persist timer's probe.
 //     Receiver SWS avoidance: windows are whole slots, and updates follow the rule above.
 //   - Keepalive (tcp_keepalive, off by default): after tcp_keepalive_time_ms without a segment
 //     from the peer, a probe (ACK one byte below SND.UNA) every tcp_keepalive_intvl_ms, and
-//     after tcp_keepalive_probes unanswered a RST and ETIMEDOUT.
+//     after tcp_keepalive_probes unanswered a RST and ETIMEDOUT (KeepaliveTimeouts); a zero
+//     window does not hold the probes off (the window probe is the same ACK).
 //   - Timers run on the stack's tick wheel (stack.ArmTimer): retransmission (SYN, SYN-ACK with
 //     tcp_syn_retries / tcp_synack_retries, data with tcp_retries, zero-window probes), delayed
 //     ACK, FIN-WAIT-2 (tcp_finwait_ms, once the application closed, as Linux's
@@ -121,6 +127,8 @@
 //     SYN cookies (they would need timestamps or lose the MSS). Data on a SYN is not kept.
 //   - Counters (Counters, per stack): retransmits, RTOs, fast retransmits, NewReno partial
 //     ACKs, duplicate ACKs, challenge ACKs sent and rate-limited, window and keepalive probes,
+//     connections given up (RetriesTimeouts, PersistTimeouts, KeepaliveTimeouts,
+//     OrphanTimeouts),
 //     out-of-order queue events (OOOQueued/OOORemoved/OOODropped: ooo added, removed, dropped),
 //     send ENOMEMs, SYN backlog evictions, and every dropped segment by reason (Drops).
 //   - Hot path: no allocation per segment or per call (tests prove it with

@@ -62,6 +62,7 @@ const (
 	TCPRTOMaxMs      // tcp_rto_max_ms
 	ControlSocketDir // control_socket_dir
 	CaptureFilter    // capture_filter
+	TCPOrphanRetries // tcp_orphan_retries
 
 	numIDs // number of attributes
 )
@@ -495,5 +496,15 @@ var defs = [numIDs]def{
 		detail: "A subset of tcpdump's syntax: terms joined by \"or\", each \"port N\" (TCP or " +
 			"UDP, either direction), \"tcp port N\", \"udp port N\", or a protocol alone: tcp, " +
 			"udp, icmp, igmp, arp. Empty: every frame.",
+	},
+	TCPOrphanRetries: {
+		name: "tcp_orphan_retries", kind: kindInt, defInt: 0, min: 0, max: 255,
+		defaultDoc: "net.ipv4.tcp_orphan_retries; 0 - 8, as Linux",
+		components: "zf_stack",
+		summary: "The maximum number of TCP retransmits or zero-window probes unanswered " +
+			"before a connection the application closed is dropped; 0 - 8.",
+		detail: "Replaces tcp_retries once Close was called (FIN-WAIT-1, CLOSING, LAST-ACK, " +
+			"or data held by a zero window), so that a peer that vanished does not keep the " +
+			"endpoint and its buffers. The connection ends with a RST.",
 	},
 }
