@@ -238,7 +238,7 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_out_of_order_dropped", "TCP out-of-order segments dropped (duplicate or queue full)."},
 	{"tcp_send_nomem", "TCP sends that found no packet buffer (ENOMEM)."},
 	{"tcp_syn_backlog_drops", "TCP half-open connections dropped to make room for a new SYN."},
-	{"tcp_challenge_acks_limited", "TCP challenge ACKs suppressed by the per-stack rate limit."},
+	{"tcp_challenge_acks_limited", "TCP challenge ACKs suppressed by the per-connection or stack-wide rate limit."},
 	{"tcp_retries_timeouts", "TCP connections ended by tcp_retries retransmissions unacknowledged."},
 	{"tcp_persist_timeouts", "TCP connections ended by tcp_retries zero-window probes unanswered."},
 	{"tcp_keepalive_timeouts", "TCP connections ended by tcp_keepalive_probes keepalive probes unanswered."},

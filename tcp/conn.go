@@ -180,6 +180,7 @@ type Conn struct {
 	kaSent               int         // keepalive probes unanswered
 	probes               int         // window probes unanswered (Linux's icsk_probes_out)
 	probeAt              int64       // when the last window probe went
+	challengeAt          int64       // when the last challenge ACK went (0: never)
 	rtxAt, delackAt      int64       // the lazy timers' deadlines (timers.go); 0: none
 	w                    stack.Waitable
 

@@ -62,7 +62,7 @@ type Counters struct {
 	LostRetransmits   uint64 // retransmissions found lost in recovery by the duplicates' count
 	DupACKs           uint64 // duplicate ACKs received (RFC 5681 §2)
 	ChallengeACKs     uint64 // RFC 5961 challenge ACKs sent
-	ChallengeLimited  uint64 // challenge ACKs suppressed by the per-stack rate limit
+	ChallengeLimited  uint64 // challenge ACKs suppressed by a rate limit (per connection or stack-wide)
 	WindowProbes      uint64 // zero-window probes sent (persist timer)
 	KeepaliveProbes   uint64 // keepalive probes sent
 	RetriesTimeouts   uint64 // connections ended by tcp_retries retransmissions unacknowledged
@@ -93,7 +93,9 @@ type config struct {
 	timewait        int64 // ns
 	initialCwnd     int   // bytes; 0: 10 * MSS
 	retries         int
-	orphanRetries   int // tcp_orphan_retries, 0 made 8
+	orphanRetries   int    // tcp_orphan_retries, 0 made 8
+	challengeGap    int64  // ns: tcp_invalid_ratelimit_ms
+	challengeLimit  uint32 // tcp_challenge_ack_limit; noChallengeLimit: none
 	synRetries      int
 	synackRetries   int
 	rtoMin, rtoMax  int64 // ns
@@ -132,8 +134,8 @@ type state struct {
 	txv   []*dpdk.Mbuf // C memory: segments of one transmit burst
 	freev []*dpdk.Mbuf // C memory: buffers of one bulk free
 
-	challengeSec   int64 // second of the current challenge-ACK budget
-	challengeCount int
+	challengeSec  int64  // second of the current challenge-ACK budget
+	challengeLeft uint32 // challenge ACKs left in it
 
 	ctr Counters
 }
@@ -141,9 +143,8 @@ type state struct {
 // txBurst is how many segments one transmit burst carries at most.
 const txBurst = 64
 
-// challengeLimit is how many RFC 5961 challenge ACKs a stack sends per second (Linux's
-// tcp_challenge_ack_limit is 1000 per second per namespace; a few hundred suffice here).
-const challengeLimit = 100
+// noChallengeLimit as tcp_challenge_ack_limit turns the stack-wide budget off (Linux's INT_MAX).
+const noChallengeLimit = 1<<31 - 1
 
 // stateOf returns st's TCP state, installing it the first time.
 func stateOf(st *stack.Stack) *state {
@@ -160,21 +161,24 @@ func stateOf(st *stack.Stack) *state {
 		ports:     stack.NewPortSet(rand.Uint64()),
 		portRefs:  make(map[uint16]int),
 		cfg: config{
-			delayedAck:    a.IntOf(attr.TCPDelayedAck) != 0,
-			finwait:       a.IntOf(attr.TCPFinwaitMs) * 1e6,
-			timewait:      a.IntOf(attr.TCPTimewaitMs) * 1e6,
-			initialCwnd:   int(a.IntOf(attr.TCPInitialCwnd)),
-			retries:       int(a.IntOf(attr.TCPRetries)),
-			synRetries:    int(a.IntOf(attr.TCPSynRetries)),
-			synackRetries: int(a.IntOf(attr.TCPSynackRetries)),
-			rtoMin:        a.IntOf(attr.TCPRTOMinMs) * 1e6,
-			rtoMax:        a.IntOf(attr.TCPRTOMaxMs) * 1e6,
-			maxConns:      int(a.IntOf(attr.MaxTCPEndpoints)),
-			maxListen:     int(a.IntOf(attr.MaxTCPListenEndpoints)),
-			synBacklog:    int(a.IntOf(attr.MaxTCPSynBacklog)),
-			waitTimeWait:  a.IntOf(attr.TCPWaitForTimeWait) != 0,
-			kaProbes:      int(a.IntOf(attr.TCPKeepaliveProbes)),
+			delayedAck:     a.IntOf(attr.TCPDelayedAck) != 0,
+			finwait:        a.IntOf(attr.TCPFinwaitMs) * 1e6,
+			timewait:       a.IntOf(attr.TCPTimewaitMs) * 1e6,
+			initialCwnd:    int(a.IntOf(attr.TCPInitialCwnd)),
+			retries:        int(a.IntOf(attr.TCPRetries)),
+			synRetries:     int(a.IntOf(attr.TCPSynRetries)),
+			synackRetries:  int(a.IntOf(attr.TCPSynackRetries)),
+			rtoMin:         a.IntOf(attr.TCPRTOMinMs) * 1e6,
+			rtoMax:         a.IntOf(attr.TCPRTOMaxMs) * 1e6,
+			maxConns:       int(a.IntOf(attr.MaxTCPEndpoints)),
+			maxListen:      int(a.IntOf(attr.MaxTCPListenEndpoints)),
+			synBacklog:     int(a.IntOf(attr.MaxTCPSynBacklog)),
+			waitTimeWait:   a.IntOf(attr.TCPWaitForTimeWait) != 0,
+			kaProbes:       int(a.IntOf(attr.TCPKeepaliveProbes)),
+			challengeGap:   a.IntOf(attr.TCPInvalidRatelimitMs) * 1e6,
+			challengeLimit: uint32(a.IntOf(attr.TCPChallengeACKLimit)),
 		},
+		challengeSec: -1,
 	}
 	if a.IntOf(attr.TCPKeepalive) != 0 && a.IntOf(attr.TCPKeepaliveIntvlMs) > 0 {
 		s.cfg.kaTime = a.IntOf(attr.TCPKeepaliveTimeMs) * 1e6
@@ -419,17 +423,30 @@ func padFrame(m *dpdk.Mbuf) {
 	}
 }
 
-// challengeOK consumes one unit of the stack's challenge-ACK budget (RFC 5961 §7).
-func (s *state) challengeOK() bool {
-	sec := s.st.Now() / 1e9
-	if sec != s.challengeSec {
-		s.challengeSec, s.challengeCount = sec, 0
-	}
-	if s.challengeCount >= challengeLimit {
+// challengeOK reports whether c may send an RFC 5961 challenge ACK now (§7), as Linux's
+// tcp_send_challenge_ack does since CVE-2016-5696: at most one per tcp_invalid_ratelimit_ms
+// per connection, then a stack-wide budget per second drawn at random from
+// [limit/2, limit·3/2) (tcp_challenge_ack_limit), so that a connection's challenges neither
+// use up nor reveal (by their count) another's. Suppressed ones are counted.
+func (c *Conn) challengeOK() bool {
+	s := c.s
+	now := s.st.Now()
+	if d := now - c.challengeAt; c.challengeAt != 0 && d >= 0 && d < s.cfg.challengeGap {
 		s.ctr.ChallengeLimited++
 		return false
 	}
-	s.challengeCount++
+	c.challengeAt = now
+	if lim := s.cfg.challengeLimit; lim != noChallengeLimit {
+		if sec := now / 1e9; sec != s.challengeSec {
+			half := (lim + 1) / 2
+			s.challengeSec, s.challengeLeft = sec, half+rand.Uint32N(lim)
+		}
+		if s.challengeLeft == 0 {
+			s.ctr.ChallengeLimited++
+			return false
+		}
+		s.challengeLeft--
+	}
 	s.ctr.ChallengeACKs++
 	return true
 }

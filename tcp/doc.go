@@ -111,7 +111,9 @@
 //     any segment with ACK a RST with SEQ=SEG.ACK, a RST nothing; SYN+FIN, SYN+RST and
 //     segments without flags are dropped. In a synchronized state a RST resets only at exactly
 //     RCV.NXT, elsewhere in the window it gets a challenge ACK; a SYN gets a challenge ACK;
-//     challenge ACKs are limited to 100 per second per stack. An ACK for data not sent is
+//     challenge ACKs are limited to one per tcp_invalid_ratelimit_ms per connection and a
+//     stack-wide budget per second drawn at random around tcp_challenge_ack_limit, as Linux
+//     since CVE-2016-5696 (demux.go's challengeOK). An ACK for data not sent is
 //     answered and dropped; one older than SND.UNA − MAX.SND.WND is dropped. TIME-WAIT ignores
 //     RSTs (RFC 1337) and lets a SYN above RCV.NXT reopen through the listener (RFC 1122
 //     §4.2.2.13). A RST in SYN-SENT counts only if it acknowledges our SYN.
