@@ -204,6 +204,8 @@ const (
 	TCPPersistTimeouts                              // TCP connections ended by tcp_retries window probes unanswered
 	TCPKeepaliveTimeouts                            // TCP connections ended by keepalive probes unanswered
 	TCPOrphanTimeouts                               // TCP closed connections ended by tcp_orphan_retries
+	TCPPMTUReductions                               // TCP MSS lowered by ICMP fragmentation needed
+	TCPICMPIgnored                                  // ICMP errors for a TCP connection ignored (RFC 5927)
 	NumTransportCounters
 )
 
@@ -243,6 +245,8 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_persist_timeouts", "TCP connections ended by tcp_retries zero-window probes unanswered."},
 	{"tcp_keepalive_timeouts", "TCP connections ended by tcp_keepalive_probes keepalive probes unanswered."},
 	{"tcp_orphan_timeouts", "TCP connections closed by the application ended by tcp_orphan_retries."},
+	{"tcp_pmtu_reductions", "TCP MSS reductions by ICMP fragmentation needed (RFC 1191)."},
+	{"tcp_icmp_ignored", "ICMP errors for a TCP connection ignored: quoted sequence number out of window or implausible MTU (RFC 5927)."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

@@ -69,6 +69,8 @@ type Counters struct {
 	PersistTimeouts   uint64 // connections ended by tcp_retries window probes unanswered
 	KeepaliveTimeouts uint64 // connections ended by tcp_keepalive_probes keepalive probes unanswered
 	OrphanTimeouts    uint64 // closed connections ended by tcp_orphan_retries retransmissions or probes
+	PMTUReductions    uint64 // MSS lowered by an ICMP fragmentation needed (RFC 5927 §4.1 checks passed)
+	ICMPIgnored       uint64 // ICMP errors for a connection ignored: quoted sequence outside [SND.UNA, SND.NXT) or implausible MTU
 	OOOQueued         uint64 // ooo: added (segments kept in an out-of-order queue)
 	OOORemoved        uint64 // ooo: removed (entries moved to the receive queue when a hole filled)
 	OOODropped        uint64 // ooo: dropped (duplicate, queue full, or reneged for in-order data)
@@ -453,7 +455,8 @@ func (c *Conn) challengeOK() bool {
 
 // ICMPError handles ICMP errors quoting our segments: destination unreachable aborts a
 // connection still in SYN-SENT (EHOSTUNREACH; ECONNREFUSED for port unreachable), checked
-// against the quoted sequence number (RFC 5927 §4.1). Other errors are soft and ignored.
+// against the quoted sequence number (RFC 5927 §4.1); fragmentation needed lowers a
+// synchronized connection's MSS (pmtu.go). Other errors are soft and ignored.
 func (s *state) ICMPError(typ, code uint8, quoted wire.IPv4, mtu uint16) {
 	if typ != wire.ICMPDestUnreachable {
 		return
@@ -464,13 +467,18 @@ func (s *state) ICMPError(typ, code uint8, quoted wire.IPv4, mtu uint16) {
 	}
 	t := wire.TCP(q)
 	c := s.lookup(connKey(quoted.Dst(), t.DstPort(), t.SrcPort()))
-	if c == nil || c.state != StateSynSent || t.Seq() != c.iss {
-		return
-	}
-	if code == wire.ICMPPortUnreachable {
-		c.abort(syscall.ECONNREFUSED)
-	} else if code != wire.ICMPFragmentationNeeded {
-		c.abort(syscall.EHOSTUNREACH)
+	switch {
+	case c == nil:
+	case c.state == StateSynSent:
+		if t.Seq() != c.iss {
+			s.ctr.ICMPIgnored++
+		} else if code == wire.ICMPPortUnreachable {
+			c.abort(syscall.ECONNREFUSED)
+		} else if code != wire.ICMPFragmentationNeeded {
+			c.abort(syscall.EHOSTUNREACH)
+		}
+	case code == wire.ICMPFragmentationNeeded && c.state.synchronized():
+		c.pathMTU(t.Seq(), mtu)
 	}
 }
 

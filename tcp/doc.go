@@ -130,7 +130,8 @@
 //   - Counters (Counters, per stack): retransmits, RTOs, fast retransmits, NewReno partial
 //     ACKs, duplicate ACKs, challenge ACKs sent and rate-limited, window and keepalive probes,
 //     connections given up (RetriesTimeouts, PersistTimeouts, KeepaliveTimeouts,
-//     OrphanTimeouts),
+//     OrphanTimeouts), path MTU reductions and ICMP errors ignored (PMTUReductions,
+//     ICMPIgnored),
 //     out-of-order queue events (OOOQueued/OOORemoved/OOODropped: ooo added, removed, dropped),
 //     send ENOMEMs, SYN backlog evictions, and every dropped segment by reason (Drops).
 //   - Hot path: no allocation per segment or per call (tests prove it with
@@ -140,8 +141,9 @@
 // # Scope
 //
 // Not supported: SACK (and so RFC 6675 recovery), timestamps, window scaling (TCPDirect sends
-// only the MSS option too); RFC 5927 frag-needed handling (ICMP errors other than unreachable
-// in SYN-SENT are ignored); SYN cookies (the oldest half-open connection is dropped instead).
+// only the MSS option too); path MTU probing (RFC 4821: a frag-needed lowers the MSS, pmtu.go,
+// and it never grows back; other ICMP errors than unreachable in SYN-SENT are ignored); SYN
+// cookies (the oldest half-open connection is dropped instead).
 // Multi-segment (chained) receive buffers are dropped and counted, which is enough for the
 // MTUs this stack supports. TX alternatives reach a connection through alt.go's hook.
 //

@@ -46,6 +46,8 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPPersistTimeouts, c.PersistTimeouts)
 		d.Counter(stack.TCPKeepaliveTimeouts, c.KeepaliveTimeouts)
 		d.Counter(stack.TCPOrphanTimeouts, c.OrphanTimeouts)
+		d.Counter(stack.TCPPMTUReductions, c.PMTUReductions)
+		d.Counter(stack.TCPICMPIgnored, c.ICMPIgnored)
 		d.Counter(stack.TCPResetsSent, c.Resets)
 		d.Counter(stack.TCPResetsReceived, c.ResetsRcvd)
 		d.Counter(stack.TCPOutOfOrder, c.OOOQueued)

@@ -616,19 +616,9 @@ func TestScriptICMPUnreachable(t *testing.T) {
 		c, err := h.Connect(netip.AddrPortFrom(netip.AddrFrom4(lab.PeerIP), peerPort))
 		require.NoError(t, err)
 		syn := sc.expect(flags(fS))
-		icmp := func(seq wire.Seq) []byte {
-			quote := append([]byte(nil), syn.ip[:28]...)
-			wire.TCP(quote[20:]).SetSeq(seq)
-			b := make([]byte, 14+20+8+len(quote))
-			wire.EthernetFields{Dst: lab.StackMAC, Src: lab.PeerMAC, Type: wire.EtherTypeIPv4}.Encode(b)
-			wire.IPv4Fields{TotalLength: uint16(20 + 8 + len(quote)), TTL: 64, Protocol: wire.ProtoICMP, Src: lab.PeerIP, Dst: lab.StackIP}.Encode(b[14:])
-			copy(b[42:], quote)
-			wire.ICMPFields{Type: wire.ICMPDestUnreachable, Code: tc.code}.Encode(b[34:])
-			return b
-		}
-		sc.r.Inject(t, icmp(stackISN+99))
+		sc.r.Inject(t, icmpError(syn.ip, wire.ICMPDestUnreachable, tc.code, stackISN+99, 0))
 		assert.Equal(t, StateSynSent, c.State(), "wrong sequence number: ignored")
-		sc.r.Inject(t, icmp(stackISN))
+		sc.r.Inject(t, icmpError(syn.ip, wire.ICMPDestUnreachable, tc.code, stackISN, 0))
 		assert.Equal(t, StateClose, c.State())
 		assert.Equal(t, tc.want, c.Err())
 		c.Close()

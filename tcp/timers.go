@@ -198,7 +198,7 @@ func (c *Conn) onRTO() {
 	c.sqNext = c.sqHead
 	c.sndNxt = c.sndUna
 	c.armRTO()
-	if c.push(true) == 0 {
+	if c.push(true) == 0 && c.sndNxt == c.sndUna {
 		// The peer's window shrank below the oldest segment: send it anyway, as Linux does,
 		// so that the peer's answer carries its window; retries still count.
 		c.retransmitFirstAnyway()
