@@ -112,6 +112,7 @@ type Conn struct {
 	state    State
 	err      syscall.Errno
 	inTable  bool
+	live     bool // taken from the pool (connect.go's newConn), not yet freed
 	orphan   bool // the application closed it; the stack finishes the close
 	freed    bool // resources and endpoint count given back
 	ownPort  bool // the local port is this connection's to release
@@ -266,7 +267,8 @@ func (c *Conn) ShutdownTx() error {
 // Close releases the zocket (zft_free). A connection still open is shut down: a FIN after the
 // queued data (or a RST when received data was left unread, as Linux does), and the stack
 // finishes the close on its own (FIN-WAIT, TIME-WAIT) while the endpoint stays counted. The
-// application must not use c afterwards. Close always returns nil.
+// application must not use c afterwards: once the close is finished its memory serves a new
+// connection (connections come from a pool). Close always returns nil.
 func (c *Conn) Close() error {
 	if c.appClosed {
 		return nil
@@ -356,7 +358,7 @@ func (c *Conn) free() {
 		}
 	}
 	c.freed = true
-	delete(c.s.all, c)
+	c.s.putConn(c)
 	for c.rqHead != c.rqTail {
 		e := &c.rq[c.rqHead&c.rqMask]
 		c.s.recycle(e.m)

@@ -117,10 +117,10 @@ type state struct {
 	ip  [4]byte
 	cfg config
 
-	conns     map[uint64]*Conn   // by remote IP, remote port, local port
-	slots     []*Conn            // the table's connections in a slot table, for dumps (dump.go)
-	last      *Conn              // the last connection found: one compare in a one-flow loop
-	all       map[*Conn]struct{} // every connection not yet freed (teardown, diagnostics)
+	conns     connTable // by remote IP, remote port, local port
+	last      *Conn     // the last connection found: one compare in a one-flow loop
+	pool      []Conn    // every connection object, made with the state (connect.go's initConns)
+	free      []*Conn   // pool entries not in use, last freed on top
 	listeners map[uint16]*Listener
 	ports     *stack.PortSet
 	portRefs  map[uint16]int
@@ -157,8 +157,6 @@ func stateOf(st *stack.Stack) *state {
 	s := &state{
 		st:        st,
 		ip:        st.LocalIP4(),
-		conns:     make(map[uint64]*Conn),
-		all:       make(map[*Conn]struct{}),
 		listeners: make(map[uint16]*Listener),
 		ports:     stack.NewPortSet(rand.Uint64()),
 		portRefs:  make(map[uint16]int),
@@ -192,6 +190,7 @@ func stateOf(st *stack.Stack) *state {
 	if s.cfg.rtoMax < s.cfg.rtoMin {
 		s.cfg.rtoMax = s.cfg.rtoMin
 	}
+	s.initConns()
 	var k [16]byte
 	_, _ = crand.Read(k[:])
 	s.isnKey = [2]uint64{binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:])}
@@ -266,7 +265,7 @@ func (s *state) lookup(k uint64) *Conn {
 	if c := s.last; c != nil && c.key == k {
 		return c
 	}
-	c := s.conns[k]
+	c := s.conns.get(k)
 	if c != nil {
 		s.last = c
 	}
@@ -274,9 +273,8 @@ func (s *state) lookup(k uint64) *Conn {
 }
 
 func (s *state) insert(c *Conn) {
-	s.conns[c.key] = c
+	s.conns.put(c)
 	c.inTable = true
-	s.slots = stack.SlotAdd(s.slots, c)
 }
 
 func (s *state) remove(c *Conn) {
@@ -284,11 +282,92 @@ func (s *state) remove(c *Conn) {
 		return
 	}
 	c.inTable = false
-	delete(s.conns, c.key)
-	stack.SlotRemove(s.slots, c)
+	s.conns.del(c.key)
 	if s.last == c {
 		s.last = nil
 	}
+}
+
+// connTable is the demultiplexer's 4-tuple table: open addressing with linear probing in a
+// power-of-two array made at set-up at least twice max_tcp_endpoints long (so at most half
+// full), deleting by backward shift (no tombstones), so that neither an insert nor a delete
+// ever allocates and probe sequences stay short. Keys are hashed with a random per-stack seed,
+// so that a peer cannot pick ports that collide. Key 0 marks a free entry: no connection has
+// local port 0.
+type connTable struct {
+	ents []connEnt
+	mask uint32
+	seed uint64
+	n    int // connections in the table
+}
+
+type connEnt struct {
+	key uint64
+	c   *Conn
+}
+
+// init makes a table for n connections.
+func (t *connTable) init(n int, seed uint64) {
+	size := 8
+	for size < 2*n {
+		size <<= 1
+	}
+	t.ents = make([]connEnt, size)
+	t.mask = uint32(size - 1)
+	t.seed = seed
+}
+
+// home is the entry where key k's probe sequence starts.
+func (t *connTable) home(k uint64) uint32 {
+	h := (k ^ t.seed) * 0x9e3779b97f4a7c15
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return uint32(h) & t.mask
+}
+
+// get returns the connection with key k, or nil.
+func (t *connTable) get(k uint64) *Conn {
+	for i := t.home(k); ; i = (i + 1) & t.mask {
+		switch t.ents[i].key {
+		case k:
+			return t.ents[i].c
+		case 0:
+			return nil
+		}
+	}
+}
+
+// put adds c, whose key is not in the table (the table is never full: see init).
+func (t *connTable) put(c *Conn) {
+	i := t.home(c.key)
+	for t.ents[i].key != 0 {
+		i = (i + 1) & t.mask
+	}
+	t.ents[i] = connEnt{key: c.key, c: c}
+	t.n++
+}
+
+// del removes key k, moving back the entries after it that would otherwise no longer be
+// found (Knuth's algorithm R).
+func (t *connTable) del(k uint64) {
+	i := t.home(k)
+	for t.ents[i].key != k {
+		if t.ents[i].key == 0 {
+			return
+		}
+		i = (i + 1) & t.mask
+	}
+	for j := (i + 1) & t.mask; t.ents[j].key != 0; j = (j + 1) & t.mask {
+		// The entry at j may fill the hole at i if i lies on its probe sequence, between its
+		// home and j.
+		if h := t.home(t.ents[j].key); (i-h)&t.mask < (j-h)&t.mask {
+			t.ents[i] = t.ents[j]
+			i = j
+		}
+	}
+	t.ents[i] = connEnt{}
+	t.n--
 }
 
 // segment is a received TCP segment, viewed in its buffer.

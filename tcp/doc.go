@@ -134,6 +134,10 @@
 //     ICMPIgnored),
 //     out-of-order queue events (OOOQueued/OOORemoved/OOODropped: ooo added, removed, dropped),
 //     send ENOMEMs, SYN backlog evictions, and every dropped segment by reason (Drops).
+//   - Connections come from a pool of max_tcp_endpoints made with the stack's TCP, and the
+//     demultiplexer's 4-tuple table is an open-addressing array sized for it (demux.go's
+//     connTable), so that a SYN, an accept or a close allocates nothing either: a SYN flood
+//     does not make the garbage collector run (TestSynAllocatesNothing, BenchmarkSynFlood).
 //   - Hot path: no allocation per segment or per call (tests prove it with
 //     testing.AllocsPerRun and -benchmem), errors are bare syscall.Errno values, one cgo call
 //     per send burst; set-up calls wrap their errno with context (errors.Is works).

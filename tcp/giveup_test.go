@@ -64,7 +64,7 @@ func TestScriptZeroWindowPeerVanishes(t *testing.T) {
 				c.Close()
 			}
 			assert.Zero(t, sc.s.nconns, "endpoint freed")
-			assert.Empty(t, sc.s.all)
+			assert.Empty(t, sc.s.liveConns())
 		})
 	}
 }
