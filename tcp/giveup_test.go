@@ -138,3 +138,37 @@ func TestScriptKeepaliveWhilePersisting(t *testing.T) {
 	assert.Equal(t, uint64(1), cnt.KeepaliveTimeouts)
 	assert.Equal(t, c.sqHead, c.sqTail, "send queue freed")
 }
+
+// A connection the application closed whose FIN goes unanswered (FIN-WAIT-1 after Close,
+// LAST-ACK after the peer's FIN) retransmits it tcp_orphan_retries times, not tcp_retries,
+// then sends a RST and is freed, counted as OrphanTimeouts.
+func TestScriptOrphanFinRetries(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		peerFin bool
+		state   State
+	}{{"FIN-WAIT-1", false, StateFinWait1}, {"LAST-ACK", true, StateLastAck}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := newScript(t, "tcp_retries", "10", "tcp_orphan_retries", "2", "tcp_rto_max_ms", "4000")
+			c := sc.established()
+			ack := peerISN + 1
+			if tc.peerFin {
+				sc.send(seg{flags: fF | fA, seq: peerISN + 1, ack: stackISN + 1})
+				sc.expect(flags(fA), ackNum(peerISN+2))
+				ack++
+			}
+			require.NoError(t, c.Close())
+			sc.expect(flags(fF|fA), seqNum(stackISN+1), ackNum(ack))
+			require.Equal(t, tc.state, c.State())
+			for i := 0; i < 2; i++ {
+				sc.r.Clock.Advance(c.rto)
+				sc.expect(flags(fF|fA), seqNum(stackISN+1))
+			}
+			sc.r.Clock.Advance(c.rto)
+			sc.expect(flags(fRA), seqNum(stackISN+2))
+			assert.Equal(t, StateClose, c.State())
+			assert.Equal(t, uint64(1), StackCounters(sc.r.S).OrphanTimeouts)
+			assert.Zero(t, sc.s.nconns, "endpoint freed")
+		})
+	}
+}

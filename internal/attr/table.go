@@ -179,7 +179,7 @@ var defs = [numIDs]def{
 		components: "zf_stack",
 		summary:    "Sets the maximum number of TCP endpoints (i.e. struct zft).",
 		dpdk: "Not limited to 64 as on the NIC: up to 65535. The connections are made " +
-			"when the stack's first TCP zocket is (about 7 KiB of Go memory each, with " +
+			"when the stack's first TCP zocket is (about 6 KiB of Go memory each, with " +
 			"their receive rings), so that no SYN or connect allocates.",
 	},
 	MaxTCPListenEndpoints: {
