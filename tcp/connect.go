@@ -163,9 +163,10 @@ func newConn(s *state, rip [4]byte, rport, lport uint16, nexthop [4]byte) *Conn 
 }
 
 // initConns makes the connection pool when the stack's TCP is set up: max_tcp_endpoints
-// connections, each with a receive ring for twice its receive slots, in one allocation each,
-// so that neither a SYN nor a Connect allocates (a SYN flood does not keep the garbage
-// collector busy). The cost is paid up front: about 6 KiB per endpoint (3.9 KiB of Conn, 2 KiB of ring).
+// connections and their receive rings (twice their receive slots), one allocation for each
+// kind, so that neither a SYN nor a Connect allocates (a SYN flood does not keep the garbage
+// collector busy). The cost is paid up front: about 6 KiB per endpoint (3.9 KiB of Conn, up
+// to 2 KiB of ring).
 func (s *state) initConns() {
 	n := s.cfg.maxConns
 	rql := 1
