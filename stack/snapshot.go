@@ -200,6 +200,12 @@ const (
 	TCPSendNoMem                                    // TCP sends that found no buffer (ENOMEM)
 	TCPSynBacklogDrops                              // TCP half-open connections dropped for a new SYN
 	TCPChallengeACKsLimited                         // TCP challenge ACKs suppressed by the rate limit
+	TCPRetriesTimeouts                              // TCP connections ended by tcp_retries retransmissions
+	TCPPersistTimeouts                              // TCP connections ended by tcp_retries window probes unanswered
+	TCPKeepaliveTimeouts                            // TCP connections ended by keepalive probes unanswered
+	TCPOrphanTimeouts                               // TCP closed connections ended by tcp_orphan_retries
+	TCPPMTUReductions                               // TCP MSS lowered by ICMP fragmentation needed
+	TCPICMPIgnored                                  // ICMP errors for a TCP connection ignored (RFC 5927)
 	NumTransportCounters
 )
 
@@ -234,7 +240,13 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_out_of_order_dropped", "TCP out-of-order segments dropped (duplicate or queue full)."},
 	{"tcp_send_nomem", "TCP sends that found no packet buffer (ENOMEM)."},
 	{"tcp_syn_backlog_drops", "TCP half-open connections dropped to make room for a new SYN."},
-	{"tcp_challenge_acks_limited", "TCP challenge ACKs suppressed by the per-stack rate limit."},
+	{"tcp_challenge_acks_limited", "TCP challenge ACKs suppressed by the per-connection or stack-wide rate limit."},
+	{"tcp_retries_timeouts", "TCP connections ended by tcp_retries retransmissions unacknowledged."},
+	{"tcp_persist_timeouts", "TCP connections ended by tcp_retries zero-window probes unanswered."},
+	{"tcp_keepalive_timeouts", "TCP connections ended by tcp_keepalive_probes keepalive probes unanswered."},
+	{"tcp_orphan_timeouts", "TCP connections closed by the application ended by tcp_orphan_retries."},
+	{"tcp_pmtu_reductions", "TCP MSS reductions by ICMP fragmentation needed (RFC 1191)."},
+	{"tcp_icmp_ignored", "ICMP errors for a TCP connection ignored: quoted sequence number out of window or implausible MTU (RFC 5927)."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

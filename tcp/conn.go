@@ -112,6 +112,7 @@ type Conn struct {
 	state    State
 	err      syscall.Errno
 	inTable  bool
+	live     bool // taken from the pool (connect.go's newConn), not yet freed
 	orphan   bool // the application closed it; the stack finishes the close
 	freed    bool // resources and endpoint count given back
 	ownPort  bool // the local port is this connection's to release
@@ -178,6 +179,9 @@ type Conn struct {
 	kaT                  stack.Timer // keepalive (tcp_keepalive)
 	lastRcv              int64       // when the last segment arrived (keepalive)
 	kaSent               int         // keepalive probes unanswered
+	probes               int         // window probes unanswered (Linux's icsk_probes_out)
+	probeAt              int64       // when the last window probe went
+	challengeAt          int64       // when the last challenge ACK went (0: never)
 	rtxAt, delackAt      int64       // the lazy timers' deadlines (timers.go); 0: none
 	w                    stack.Waitable
 
@@ -197,7 +201,8 @@ func (c *Conn) State() State { return c.state }
 //
 //   - ECONNREFUSED: the connection attempt was refused (RST or ICMP port unreachable).
 //   - ECONNRESET: the connection was reset by the peer after it was established.
-//   - ETIMEDOUT: the connection timed out (SYN or data retransmissions exhausted).
+//   - ETIMEDOUT: the connection timed out (SYN or data retransmissions, window probes or
+//     keepalive probes exhausted).
 //   - EHOSTUNREACH: the next hop did not answer ARP while connecting, or ICMP said so.
 //   - EPIPE: the peer closed gracefully (all its data was received) but reset the connection
 //     when we sent more.
@@ -262,7 +267,8 @@ func (c *Conn) ShutdownTx() error {
 // Close releases the zocket (zft_free). A connection still open is shut down: a FIN after the
 // queued data (or a RST when received data was left unread, as Linux does), and the stack
 // finishes the close on its own (FIN-WAIT, TIME-WAIT) while the endpoint stays counted. The
-// application must not use c afterwards. Close always returns nil.
+// application must not use c afterwards: once the close is finished its memory serves a new
+// connection (connections come from a pool). Close always returns nil.
 func (c *Conn) Close() error {
 	if c.appClosed {
 		return nil
@@ -352,7 +358,7 @@ func (c *Conn) free() {
 		}
 	}
 	c.freed = true
-	delete(c.s.all, c)
+	c.s.putConn(c)
 	for c.rqHead != c.rqTail {
 		e := &c.rq[c.rqHead&c.rqMask]
 		c.s.recycle(e.m)

@@ -47,31 +47,37 @@ func (r DropReason) Name() string {
 
 // Counters are a stack's TCP counters.
 type Counters struct {
-	RxSegments       uint64 // segments taken by the TCP demultiplexer
-	TxSegments       uint64 // segments handed to the port (data, control and retransmissions)
-	RxBytes          uint64 // in-order payload bytes queued for the application
-	TxBytes          uint64 // payload bytes sent for the first time
-	Retransmits      uint64 // segments sent again (RTO, fast retransmit, SYN, SYN-ACK)
-	ActiveOpens      uint64 // connections established by Connect
-	PassiveOpens     uint64 // connections established through a listener
-	Resets           uint64 // RSTs sent
-	ResetsRcvd       uint64 // RSTs that aborted a connection
-	RTOs             uint64 // retransmission timeouts on data or FIN (go-back-N from SND.UNA)
-	FastRetransmits  uint64 // fast retransmits on the third duplicate ACK (RFC 5681 §3.2)
-	PartialACKs      uint64 // NewReno partial ACKs, each retransmitting the next hole (RFC 6582)
-	LostRetransmits  uint64 // retransmissions found lost in recovery by the duplicates' count
-	DupACKs          uint64 // duplicate ACKs received (RFC 5681 §2)
-	ChallengeACKs    uint64 // RFC 5961 challenge ACKs sent
-	ChallengeLimited uint64 // challenge ACKs suppressed by the per-stack rate limit
-	WindowProbes     uint64 // zero-window probes sent (persist timer)
-	KeepaliveProbes  uint64 // keepalive probes sent
-	OOOQueued        uint64 // ooo: added (segments kept in an out-of-order queue)
-	OOORemoved       uint64 // ooo: removed (entries moved to the receive queue when a hole filled)
-	OOODropped       uint64 // ooo: dropped (duplicate, queue full, or reneged for in-order data)
-	SendENOMEM       uint64 // Send, ShutdownTx or Close that found no buffer (ENOMEM)
-	SynBacklogDrops  uint64 // half-open connections dropped to make room for a new SYN
-	TxNoBufs         uint64 // control segments not sent for want of a buffer
-	Drops            [NumDropReasons]uint64
+	RxSegments        uint64 // segments taken by the TCP demultiplexer
+	TxSegments        uint64 // segments handed to the port (data, control and retransmissions)
+	RxBytes           uint64 // in-order payload bytes queued for the application
+	TxBytes           uint64 // payload bytes sent for the first time
+	Retransmits       uint64 // segments sent again (RTO, fast retransmit, SYN, SYN-ACK)
+	ActiveOpens       uint64 // connections established by Connect
+	PassiveOpens      uint64 // connections established through a listener
+	Resets            uint64 // RSTs sent
+	ResetsRcvd        uint64 // RSTs that aborted a connection
+	RTOs              uint64 // retransmission timeouts on data or FIN (go-back-N from SND.UNA)
+	FastRetransmits   uint64 // fast retransmits on the third duplicate ACK (RFC 5681 §3.2)
+	PartialACKs       uint64 // NewReno partial ACKs, each retransmitting the next hole (RFC 6582)
+	LostRetransmits   uint64 // retransmissions found lost in recovery by the duplicates' count
+	DupACKs           uint64 // duplicate ACKs received (RFC 5681 §2)
+	ChallengeACKs     uint64 // RFC 5961 challenge ACKs sent
+	ChallengeLimited  uint64 // challenge ACKs suppressed by a rate limit (per connection or stack-wide)
+	WindowProbes      uint64 // zero-window probes sent (persist timer)
+	KeepaliveProbes   uint64 // keepalive probes sent
+	RetriesTimeouts   uint64 // connections ended by tcp_retries retransmissions unacknowledged
+	PersistTimeouts   uint64 // connections ended by tcp_retries window probes unanswered
+	KeepaliveTimeouts uint64 // connections ended by tcp_keepalive_probes keepalive probes unanswered
+	OrphanTimeouts    uint64 // closed connections ended by tcp_orphan_retries retransmissions or probes
+	PMTUReductions    uint64 // MSS lowered by an ICMP fragmentation needed (RFC 5927 §4.1 checks passed)
+	ICMPIgnored       uint64 // ICMP errors for a connection ignored: quoted sequence outside [SND.UNA, SND.NXT) or implausible MTU
+	OOOQueued         uint64 // ooo: added (segments kept in an out-of-order queue)
+	OOORemoved        uint64 // ooo: removed (entries moved to the receive queue when a hole filled)
+	OOODropped        uint64 // ooo: dropped (duplicate, queue full, or reneged for in-order data)
+	SendENOMEM        uint64 // Send, ShutdownTx or Close that found no buffer (ENOMEM)
+	SynBacklogDrops   uint64 // half-open connections dropped to make room for a new SYN
+	TxNoBufs          uint64 // control segments not sent for want of a buffer
+	Drops             [NumDropReasons]uint64
 }
 
 // StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).
@@ -89,6 +95,9 @@ type config struct {
 	timewait        int64 // ns
 	initialCwnd     int   // bytes; 0: 10 * MSS
 	retries         int
+	orphanRetries   int    // tcp_orphan_retries, 0 made 8
+	challengeGap    int64  // ns: tcp_invalid_ratelimit_ms
+	challengeLimit  uint32 // tcp_challenge_ack_limit; noChallengeLimit: none
 	synRetries      int
 	synackRetries   int
 	rtoMin, rtoMax  int64 // ns
@@ -108,10 +117,10 @@ type state struct {
 	ip  [4]byte
 	cfg config
 
-	conns     map[uint64]*Conn   // by remote IP, remote port, local port
-	slots     []*Conn            // the table's connections in a slot table, for dumps (dump.go)
-	last      *Conn              // the last connection found: one compare in a one-flow loop
-	all       map[*Conn]struct{} // every connection not yet freed (teardown, diagnostics)
+	conns     connTable // by remote IP, remote port, local port
+	last      *Conn     // the last connection found: one compare in a one-flow loop
+	pool      []Conn    // every connection object, made with the state (connect.go's initConns)
+	free      []*Conn   // pool entries not in use, last freed on top
 	listeners map[uint16]*Listener
 	ports     *stack.PortSet
 	portRefs  map[uint16]int
@@ -127,8 +136,8 @@ type state struct {
 	txv   []*dpdk.Mbuf // C memory: segments of one transmit burst
 	freev []*dpdk.Mbuf // C memory: buffers of one bulk free
 
-	challengeSec   int64 // second of the current challenge-ACK budget
-	challengeCount int
+	challengeSec  int64  // second of the current challenge-ACK budget
+	challengeLeft uint32 // challenge ACKs left in it
 
 	ctr Counters
 }
@@ -136,9 +145,8 @@ type state struct {
 // txBurst is how many segments one transmit burst carries at most.
 const txBurst = 64
 
-// challengeLimit is how many RFC 5961 challenge ACKs a stack sends per second (Linux's
-// tcp_challenge_ack_limit is 1000 per second per namespace; a few hundred suffice here).
-const challengeLimit = 100
+// noChallengeLimit as tcp_challenge_ack_limit turns the stack-wide budget off (Linux's INT_MAX).
+const noChallengeLimit = 1<<31 - 1
 
 // stateOf returns st's TCP state, installing it the first time.
 func stateOf(st *stack.Stack) *state {
@@ -149,35 +157,40 @@ func stateOf(st *stack.Stack) *state {
 	s := &state{
 		st:        st,
 		ip:        st.LocalIP4(),
-		conns:     make(map[uint64]*Conn),
-		all:       make(map[*Conn]struct{}),
 		listeners: make(map[uint16]*Listener),
 		ports:     stack.NewPortSet(rand.Uint64()),
 		portRefs:  make(map[uint16]int),
 		cfg: config{
-			delayedAck:    a.IntOf(attr.TCPDelayedAck) != 0,
-			finwait:       a.IntOf(attr.TCPFinwaitMs) * 1e6,
-			timewait:      a.IntOf(attr.TCPTimewaitMs) * 1e6,
-			initialCwnd:   int(a.IntOf(attr.TCPInitialCwnd)),
-			retries:       int(a.IntOf(attr.TCPRetries)),
-			synRetries:    int(a.IntOf(attr.TCPSynRetries)),
-			synackRetries: int(a.IntOf(attr.TCPSynackRetries)),
-			rtoMin:        a.IntOf(attr.TCPRTOMinMs) * 1e6,
-			rtoMax:        a.IntOf(attr.TCPRTOMaxMs) * 1e6,
-			maxConns:      int(a.IntOf(attr.MaxTCPEndpoints)),
-			maxListen:     int(a.IntOf(attr.MaxTCPListenEndpoints)),
-			synBacklog:    int(a.IntOf(attr.MaxTCPSynBacklog)),
-			waitTimeWait:  a.IntOf(attr.TCPWaitForTimeWait) != 0,
-			kaProbes:      int(a.IntOf(attr.TCPKeepaliveProbes)),
+			delayedAck:     a.IntOf(attr.TCPDelayedAck) != 0,
+			finwait:        a.IntOf(attr.TCPFinwaitMs) * 1e6,
+			timewait:       a.IntOf(attr.TCPTimewaitMs) * 1e6,
+			initialCwnd:    int(a.IntOf(attr.TCPInitialCwnd)),
+			retries:        int(a.IntOf(attr.TCPRetries)),
+			synRetries:     int(a.IntOf(attr.TCPSynRetries)),
+			synackRetries:  int(a.IntOf(attr.TCPSynackRetries)),
+			rtoMin:         a.IntOf(attr.TCPRTOMinMs) * 1e6,
+			rtoMax:         a.IntOf(attr.TCPRTOMaxMs) * 1e6,
+			maxConns:       int(a.IntOf(attr.MaxTCPEndpoints)),
+			maxListen:      int(a.IntOf(attr.MaxTCPListenEndpoints)),
+			synBacklog:     int(a.IntOf(attr.MaxTCPSynBacklog)),
+			waitTimeWait:   a.IntOf(attr.TCPWaitForTimeWait) != 0,
+			kaProbes:       int(a.IntOf(attr.TCPKeepaliveProbes)),
+			challengeGap:   a.IntOf(attr.TCPInvalidRatelimitMs) * 1e6,
+			challengeLimit: uint32(a.IntOf(attr.TCPChallengeACKLimit)),
 		},
+		challengeSec: -1,
 	}
 	if a.IntOf(attr.TCPKeepalive) != 0 && a.IntOf(attr.TCPKeepaliveIntvlMs) > 0 {
 		s.cfg.kaTime = a.IntOf(attr.TCPKeepaliveTimeMs) * 1e6
 		s.cfg.kaIntvl = a.IntOf(attr.TCPKeepaliveIntvlMs) * 1e6
 	}
+	if s.cfg.orphanRetries = int(a.IntOf(attr.TCPOrphanRetries)); s.cfg.orphanRetries == 0 {
+		s.cfg.orphanRetries = 8 // Linux's tcp_orphan_retries(): 0 means 8
+	}
 	if s.cfg.rtoMax < s.cfg.rtoMin {
 		s.cfg.rtoMax = s.cfg.rtoMin
 	}
+	s.initConns()
 	var k [16]byte
 	_, _ = crand.Read(k[:])
 	s.isnKey = [2]uint64{binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:])}
@@ -252,7 +265,7 @@ func (s *state) lookup(k uint64) *Conn {
 	if c := s.last; c != nil && c.key == k {
 		return c
 	}
-	c := s.conns[k]
+	c := s.conns.get(k)
 	if c != nil {
 		s.last = c
 	}
@@ -260,9 +273,8 @@ func (s *state) lookup(k uint64) *Conn {
 }
 
 func (s *state) insert(c *Conn) {
-	s.conns[c.key] = c
+	s.conns.put(c)
 	c.inTable = true
-	s.slots = stack.SlotAdd(s.slots, c)
 }
 
 func (s *state) remove(c *Conn) {
@@ -270,11 +282,92 @@ func (s *state) remove(c *Conn) {
 		return
 	}
 	c.inTable = false
-	delete(s.conns, c.key)
-	stack.SlotRemove(s.slots, c)
+	s.conns.del(c.key)
 	if s.last == c {
 		s.last = nil
 	}
+}
+
+// connTable is the demultiplexer's 4-tuple table: open addressing with linear probing in a
+// power-of-two array made at set-up at least twice max_tcp_endpoints long (so at most half
+// full), deleting by backward shift (no tombstones), so that neither an insert nor a delete
+// ever allocates and probe sequences stay short. Keys are hashed with a random per-stack seed,
+// so that a peer cannot pick ports that collide. Key 0 marks a free entry: no connection has
+// local port 0.
+type connTable struct {
+	ents []connEnt
+	mask uint32
+	seed uint64
+	n    int // connections in the table
+}
+
+type connEnt struct {
+	key uint64
+	c   *Conn
+}
+
+// init makes a table for n connections.
+func (t *connTable) init(n int, seed uint64) {
+	size := 8
+	for size < 2*n {
+		size <<= 1
+	}
+	t.ents = make([]connEnt, size)
+	t.mask = uint32(size - 1)
+	t.seed = seed
+}
+
+// home is the entry where key k's probe sequence starts.
+func (t *connTable) home(k uint64) uint32 {
+	h := (k ^ t.seed) * 0x9e3779b97f4a7c15
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return uint32(h) & t.mask
+}
+
+// get returns the connection with key k, or nil.
+func (t *connTable) get(k uint64) *Conn {
+	for i := t.home(k); ; i = (i + 1) & t.mask {
+		switch t.ents[i].key {
+		case k:
+			return t.ents[i].c
+		case 0:
+			return nil
+		}
+	}
+}
+
+// put adds c, whose key is not in the table (the table is never full: see init).
+func (t *connTable) put(c *Conn) {
+	i := t.home(c.key)
+	for t.ents[i].key != 0 {
+		i = (i + 1) & t.mask
+	}
+	t.ents[i] = connEnt{key: c.key, c: c}
+	t.n++
+}
+
+// del removes key k, moving back the entries after it that would otherwise no longer be
+// found (Knuth's algorithm R).
+func (t *connTable) del(k uint64) {
+	i := t.home(k)
+	for t.ents[i].key != k {
+		if t.ents[i].key == 0 {
+			return
+		}
+		i = (i + 1) & t.mask
+	}
+	for j := (i + 1) & t.mask; t.ents[j].key != 0; j = (j + 1) & t.mask {
+		// The entry at j may fill the hole at i if i lies on its probe sequence, between its
+		// home and j.
+		if h := t.home(t.ents[j].key); (i-h)&t.mask < (j-h)&t.mask {
+			t.ents[i] = t.ents[j]
+			i = j
+		}
+	}
+	t.ents[i] = connEnt{}
+	t.n--
 }
 
 // segment is a received TCP segment, viewed in its buffer.
@@ -411,24 +504,38 @@ func padFrame(m *dpdk.Mbuf) {
 	}
 }
 
-// challengeOK consumes one unit of the stack's challenge-ACK budget (RFC 5961 §7).
-func (s *state) challengeOK() bool {
-	sec := s.st.Now() / 1e9
-	if sec != s.challengeSec {
-		s.challengeSec, s.challengeCount = sec, 0
-	}
-	if s.challengeCount >= challengeLimit {
+// challengeOK reports whether c may send an RFC 5961 challenge ACK now (§7), as Linux's
+// tcp_send_challenge_ack does since CVE-2016-5696: at most one per tcp_invalid_ratelimit_ms
+// per connection, then a stack-wide budget per second drawn at random from
+// [limit/2, limit·3/2) (tcp_challenge_ack_limit), so that a connection's challenges neither
+// use up nor reveal (by their count) another's. Suppressed ones are counted.
+func (c *Conn) challengeOK() bool {
+	s := c.s
+	now := s.st.Now()
+	if d := now - c.challengeAt; c.challengeAt != 0 && d >= 0 && d < s.cfg.challengeGap {
 		s.ctr.ChallengeLimited++
 		return false
 	}
-	s.challengeCount++
+	c.challengeAt = now
+	if lim := s.cfg.challengeLimit; lim != noChallengeLimit {
+		if sec := now / 1e9; sec != s.challengeSec {
+			half := (lim + 1) / 2
+			s.challengeSec, s.challengeLeft = sec, half+rand.Uint32N(lim)
+		}
+		if s.challengeLeft == 0 {
+			s.ctr.ChallengeLimited++
+			return false
+		}
+		s.challengeLeft--
+	}
 	s.ctr.ChallengeACKs++
 	return true
 }
 
 // ICMPError handles ICMP errors quoting our segments: destination unreachable aborts a
 // connection still in SYN-SENT (EHOSTUNREACH; ECONNREFUSED for port unreachable), checked
-// against the quoted sequence number (RFC 5927 §4.1). Other errors are soft and ignored.
+// against the quoted sequence number (RFC 5927 §4.1); fragmentation needed lowers a
+// synchronized connection's MSS (pmtu.go). Other errors are soft and ignored.
 func (s *state) ICMPError(typ, code uint8, quoted wire.IPv4, mtu uint16) {
 	if typ != wire.ICMPDestUnreachable {
 		return
@@ -439,13 +546,18 @@ func (s *state) ICMPError(typ, code uint8, quoted wire.IPv4, mtu uint16) {
 	}
 	t := wire.TCP(q)
 	c := s.lookup(connKey(quoted.Dst(), t.DstPort(), t.SrcPort()))
-	if c == nil || c.state != StateSynSent || t.Seq() != c.iss {
-		return
-	}
-	if code == wire.ICMPPortUnreachable {
-		c.abort(syscall.ECONNREFUSED)
-	} else if code != wire.ICMPFragmentationNeeded {
-		c.abort(syscall.EHOSTUNREACH)
+	switch {
+	case c == nil:
+	case c.state == StateSynSent:
+		if t.Seq() != c.iss {
+			s.ctr.ICMPIgnored++
+		} else if code == wire.ICMPPortUnreachable {
+			c.abort(syscall.ECONNREFUSED)
+		} else if code != wire.ICMPFragmentationNeeded {
+			c.abort(syscall.EHOSTUNREACH)
+		}
+	case code == wire.ICMPFragmentationNeeded && c.state.synchronized():
+		c.pathMTU(t.Seq(), mtu)
 	}
 }
 

@@ -89,13 +89,19 @@
 //     and a segment without data exactly at the right edge of our window is acceptable, as on
 //     Linux (rcv.go's acceptable says why).
 //   - Zero window: the persist timer probes with an ACK one byte below SND.UNA, backing off
-//     like the RTO up to tcp_rto_max_ms; probes that are answered never abort the connection.
+//     like the RTO up to tcp_rto_max_ms; probes that are answered never abort the connection,
+//     tcp_retries unanswered in a row end it (a RST, ETIMEDOUT, PersistTimeouts), as Linux's
+//     tcp_probe_timer. Once the application closed the connection, tcp_orphan_retries (0: 8)
+//     replaces tcp_retries for probes and retransmissions alike (OrphanTimeouts), so a peer
+//     that vanished behind a zero window or in FIN-WAIT-1, CLOSING or LAST-ACK gives the
+//     endpoint and its buffers back.
 //     Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a piece of a segment goes only when it is
 //     at least an MSS or half the largest window offered, or as the persist timer's probe.
 //     Receiver SWS avoidance: windows are whole slots, and updates follow the rule above.
 //   - Keepalive (tcp_keepalive, off by default): after tcp_keepalive_time_ms without a segment
 //     from the peer, a probe (ACK one byte below SND.UNA) every tcp_keepalive_intvl_ms, and
-//     after tcp_keepalive_probes unanswered a RST and ETIMEDOUT.
+//     after tcp_keepalive_probes unanswered a RST and ETIMEDOUT (KeepaliveTimeouts); a zero
+//     window does not hold the probes off (the window probe is the same ACK).
 //   - Timers run on the stack's tick wheel (stack.ArmTimer): retransmission (SYN, SYN-ACK with
 //     tcp_syn_retries / tcp_synack_retries, data with tcp_retries, zero-window probes), delayed
 //     ACK, FIN-WAIT-2 (tcp_finwait_ms, once the application closed, as Linux's
@@ -105,7 +111,9 @@
 //     any segment with ACK a RST with SEQ=SEG.ACK, a RST nothing; SYN+FIN, SYN+RST and
 //     segments without flags are dropped. In a synchronized state a RST resets only at exactly
 //     RCV.NXT, elsewhere in the window it gets a challenge ACK; a SYN gets a challenge ACK;
-//     challenge ACKs are limited to 100 per second per stack. An ACK for data not sent is
+//     challenge ACKs are limited to one per tcp_invalid_ratelimit_ms per connection and a
+//     stack-wide budget per second drawn at random around tcp_challenge_ack_limit, as Linux
+//     since CVE-2016-5696 (demux.go's challengeOK). An ACK for data not sent is
 //     answered and dropped; one older than SND.UNA − MAX.SND.WND is dropped. TIME-WAIT ignores
 //     RSTs (RFC 1337) and lets a SYN above RCV.NXT reopen through the listener (RFC 1122
 //     §4.2.2.13). A RST in SYN-SENT counts only if it acknowledges our SYN.
@@ -121,8 +129,15 @@
 //     SYN cookies (they would need timestamps or lose the MSS). Data on a SYN is not kept.
 //   - Counters (Counters, per stack): retransmits, RTOs, fast retransmits, NewReno partial
 //     ACKs, duplicate ACKs, challenge ACKs sent and rate-limited, window and keepalive probes,
+//     connections given up (RetriesTimeouts, PersistTimeouts, KeepaliveTimeouts,
+//     OrphanTimeouts), path MTU reductions and ICMP errors ignored (PMTUReductions,
+//     ICMPIgnored),
 //     out-of-order queue events (OOOQueued/OOORemoved/OOODropped: ooo added, removed, dropped),
 //     send ENOMEMs, SYN backlog evictions, and every dropped segment by reason (Drops).
+//   - Connections come from a pool of max_tcp_endpoints made with the stack's TCP, and the
+//     demultiplexer's 4-tuple table is an open-addressing array sized for it (demux.go's
+//     connTable), so that a SYN, an accept or a close allocates nothing either: a SYN flood
+//     does not make the garbage collector run (TestSynAllocatesNothing, BenchmarkSynFlood).
 //   - Hot path: no allocation per segment or per call (tests prove it with
 //     testing.AllocsPerRun and -benchmem), errors are bare syscall.Errno values, one cgo call
 //     per send burst; set-up calls wrap their errno with context (errors.Is works).
@@ -130,8 +145,9 @@
 // # Scope
 //
 // Not supported: SACK (and so RFC 6675 recovery), timestamps, window scaling (TCPDirect sends
-// only the MSS option too); RFC 5927 frag-needed handling (ICMP errors other than unreachable
-// in SYN-SENT are ignored); SYN cookies (the oldest half-open connection is dropped instead).
+// only the MSS option too); path MTU probing (RFC 4821: a frag-needed lowers the MSS, pmtu.go,
+// and it never grows back; other ICMP errors than unreachable in SYN-SENT are ignored); SYN
+// cookies (the oldest half-open connection is dropped instead).
 // Multi-segment (chained) receive buffers are dropped and counted, which is enough for the
 // MTUs this stack supports. TX alternatives reach a connection through alt.go's hook.
 //

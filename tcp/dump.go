@@ -23,8 +23,9 @@ var listenKind = stack.DumpKind{Type: "tcp_listen", Title: "TCP listen", States:
 	{Name: "pending", Group: "backlog"}, {Name: "half_open", Group: "backlog"},
 }}
 
-// Dump writes the stack's TCP state into a snapshot. Connections are walked in slot order, so
-// that a dump cut by the row budget resumes where it stopped; listeners come first.
+// Dump writes the stack's TCP state into a snapshot. Connections in the demultiplexer's table
+// are walked in pool order (a row's ID is the pool index), so that a dump cut by the row budget
+// resumes where it stopped; listeners come first.
 func (s *state) Dump(d *stack.DumpBuilder) {
 	if d.Cursor() == 0 {
 		c := &s.ctr
@@ -42,6 +43,12 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPSynBacklogDrops, c.SynBacklogDrops)
 		d.Counter(stack.TCPChallengeACKsLimited, c.ChallengeLimited)
 		d.Counter(stack.TCPChallengeACKs, c.ChallengeACKs)
+		d.Counter(stack.TCPRetriesTimeouts, c.RetriesTimeouts)
+		d.Counter(stack.TCPPersistTimeouts, c.PersistTimeouts)
+		d.Counter(stack.TCPKeepaliveTimeouts, c.KeepaliveTimeouts)
+		d.Counter(stack.TCPOrphanTimeouts, c.OrphanTimeouts)
+		d.Counter(stack.TCPPMTUReductions, c.PMTUReductions)
+		d.Counter(stack.TCPICMPIgnored, c.ICMPIgnored)
 		d.Counter(stack.TCPResetsSent, c.Resets)
 		d.Counter(stack.TCPResetsReceived, c.ResetsRcvd)
 		d.Counter(stack.TCPOutOfOrder, c.OOOQueued)
@@ -60,12 +67,12 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 			row.F[0], row.F[1] = uint64(len(l.pending)), uint64(l.halfOpen)
 		}
 	}
-	for i := d.Cursor(); i < len(s.slots); i++ {
+	for i := d.Cursor(); i < len(s.pool); i++ {
 		if !d.More() {
 			d.Continue(i)
 			return
 		}
-		if c := s.slots[i]; c != nil {
+		if c := &s.pool[i]; c.inTable {
 			c.dump(d.Row(&connKind), uint32(i))
 		}
 	}

@@ -56,7 +56,8 @@ func Listen(st *stack.Stack, laddr netip.AddrPort, a *stack.Attr) (*Listener, er
 	} else if err := s.reservePort(port); err != nil {
 		return nil, errorf(err.(syscall.Errno), "listen %v", laddr)
 	}
-	l := &Listener{s: s, port: port}
+	// Room for every connection it may hold (all endpoints), so that a SYN does not grow it.
+	l := &Listener{s: s, port: port, pending: make([]*Conn, 0, s.cfg.maxConns)}
 	l.w.Init(st)
 	s.listeners[port] = l
 	s.nlisten++
@@ -157,6 +158,9 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 		return s.drop(g.m, DropNoEndpoint)
 	}
 	c := newConn(s, rip, g.tcp.SrcPort(), l.port, nh)
+	if c == nil {
+		return s.drop(g.m, DropBacklog)
+	}
 	c.l = l
 	c.orphan = true // nobody holds it until Accept
 	c.irs = g.seq

@@ -39,7 +39,7 @@ func (p *pair) nextDeadline() int64 {
 		if !ok {
 			continue
 		}
-		for c := range s.all {
+		for _, c := range s.liveConns() {
 			take(c.rtxAt)
 			take(c.delackAt)
 			if c.waitT.Armed() {

@@ -32,13 +32,24 @@ func teardown(st *stack.Stack) {
 		}
 		l.Close()
 	}
-	for c := range s.all {
+	for _, c := range s.liveConns() {
 		c.orphan = true
 		c.appClosed = true
 		c.abort(0)
 		c.free()
 	}
 	s.release()
+}
+
+// liveConns returns the connections taken from the pool and not yet freed.
+func (s *state) liveConns() []*Conn {
+	var cs []*Conn
+	for i := range s.pool {
+		if s.pool[i].live {
+			cs = append(cs, &s.pool[i])
+		}
+	}
+	return cs
 }
 
 // pair is two stacks over net_ring on one manual clock, with TCP torn down at the end.

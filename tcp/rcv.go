@@ -63,7 +63,7 @@ func (c *Conn) input(g *segment) bool {
 	// 2. RST (RFC 5961 §3): exactly RCV.NXT resets, elsewhere in the window a challenge ACK.
 	if fl&wire.TCPFlagRst != 0 {
 		if g.seq != c.rcvNxt {
-			if c.state.synchronized() && s.challengeOK() {
+			if c.state.synchronized() && c.challengeOK() {
 				c.sendCtl(c.sndMax, wire.TCPFlagAck)
 			}
 			return s.drop(g.m, DropUnacceptable)
@@ -76,7 +76,7 @@ func (c *Conn) input(g *segment) bool {
 	if fl&wire.TCPFlagSyn != 0 {
 		if c.state == StateSynRecv {
 			c.sendCtl(c.iss, wire.TCPFlagSyn|wire.TCPFlagAck)
-		} else if s.challengeOK() {
+		} else if c.challengeOK() {
 			c.sendCtl(c.sndMax, wire.TCPFlagAck)
 		}
 		return s.drop(g.m, DropUnacceptable)

@@ -65,7 +65,11 @@ func (c *Conn) readyAfterInput() {
 // in TIME-WAIT (stack.Quiescer). A quiescent TCP gives its cached buffers back to the pool, so
 // that the stack can close while connections linger in TIME-WAIT.
 func (s *state) Quiescent() bool {
-	for _, c := range s.conns {
+	for _, e := range s.conns.ents {
+		c := e.c
+		if c == nil {
+			continue
+		}
 		switch c.state {
 		case StateSynSent, StateSynRecv, StateFinWait1, StateClosing, StateLastAck:
 			return false

@@ -205,9 +205,15 @@ func (sc *script) listen() *Listener {
 // ACK. Sequence numbers: the stack's next is stackISN+1, the peer's peerISN+1.
 func (sc *script) accept(l *Listener) *Conn {
 	sc.t.Helper()
-	sc.send(seg{flags: wire.TCPFlagSyn, seq: peerISN, mss: 1460})
+	return sc.acceptFrom(l, peerPort)
+}
+
+// acceptFrom is accept with the peer's source port sport.
+func (sc *script) acceptFrom(l *Listener, sport uint16) *Conn {
+	sc.t.Helper()
+	sc.send(seg{flags: wire.TCPFlagSyn, seq: peerISN, mss: 1460, sport: sport})
 	sc.expect(flags(wire.TCPFlagSyn|wire.TCPFlagAck), seqNum(stackISN), ackNum(peerISN+1), onlyMSS(1460))
-	sc.send(seg{flags: wire.TCPFlagAck, seq: peerISN + 1, ack: stackISN + 1})
+	sc.send(seg{flags: wire.TCPFlagAck, seq: peerISN + 1, ack: stackISN + 1, sport: sport})
 	sc.expectNone()
 	c, err := l.Accept()
 	require.NoError(sc.t, err)

@@ -418,6 +418,9 @@ func (c *Conn) push(flush bool) int {
 		if i+1 == c.sqTail && c.more && !flush && !e.fin && int(e.len) < c.mss {
 			break
 		}
+		if int(e.len) > c.mss && !c.fitMSS(i) {
+			break // longer than an MSS a frag-needed lowered (pmtu.go)
+		}
 		if e.len > 0 {
 			used := c.sndUna.Size(e.seq)
 			if int32(used) < 0 {
@@ -592,6 +595,10 @@ func (c *Conn) retransmitFirstAnyway() {
 // resend transmits the oldest queued segment again and reports whether the port took it.
 func (c *Conn) resend() bool {
 	e := &c.sq[c.sqHead%sqCap]
+	if int(e.len) > c.mss {
+		c.sendPiece() // longer than an MSS a frag-needed lowered (pmtu.go): not sent whole
+		return false
+	}
 	if e.m.Refcnt() != 1 && !c.unshare(e) {
 		return false
 	}

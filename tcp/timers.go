@@ -105,8 +105,10 @@ func (c *Conn) backoff() {
 }
 
 // onRTO is the retransmission timer: SYN or SYN-ACK again (up to tcp_syn_retries /
-// tcp_synack_retries), a window probe, or the oldest data again with go-back-N (up to
-// tcp_retries, then ETIMEDOUT); the RTO doubles and cwnd falls to one segment (RFC 5681 §3.1).
+// tcp_synack_retries), a window probe (up to tcp_retries unanswered), or the oldest data again
+// with go-back-N (up to tcp_retries, then ETIMEDOUT; tcp_orphan_retries for both once the
+// application closed the connection); the RTO doubles and cwnd falls to one segment (RFC 5681
+// §3.1).
 func (c *Conn) onRTO() {
 	s := c.s
 	switch c.state {
@@ -155,6 +157,19 @@ func (c *Conn) onRTO() {
 		if sent > 0 || c.sqNext == c.sqTail {
 			return
 		}
+		// RFC 9293 §3.8.6.1 allows probing for ever; as Linux (tcp_probe_timer), probes the
+		// peer leaves unanswered count, and the retry limit ends the connection. Any segment
+		// from the peer since the last probe resets the count.
+		if c.lastRcv >= c.probeAt {
+			c.probes = 0
+		}
+		lim, ctr := c.retryLimit(&s.ctr.PersistTimeouts)
+		if c.probes >= lim {
+			c.timeout(ctr)
+			return
+		}
+		c.probes++
+		c.probeAt = s.st.Now()
 		s.ctr.WindowProbes++
 		c.sendCtl(c.sndUna.Add(^uint32(0)), wire.TCPFlagAck)
 		c.backoff()
@@ -162,9 +177,8 @@ func (c *Conn) onRTO() {
 		c.setRtx(s.st.Now() + c.rto)
 		return
 	}
-	if c.retries >= s.cfg.retries {
-		c.sendRst()
-		c.abort(syscall.ETIMEDOUT)
+	if lim, ctr := c.retryLimit(&s.ctr.RetriesTimeouts); c.retries >= lim {
+		c.timeout(ctr)
 		return
 	}
 	c.retries++
@@ -184,11 +198,32 @@ func (c *Conn) onRTO() {
 	c.sqNext = c.sqHead
 	c.sndNxt = c.sndUna
 	c.armRTO()
-	if c.push(true) == 0 {
+	if c.push(true) == 0 && c.sndNxt == c.sndUna {
 		// The peer's window shrank below the oldest segment: send it anyway, as Linux does,
 		// so that the peer's answer carries its window; retries still count.
 		c.retransmitFirstAnyway()
 	}
+}
+
+// retryLimit is how many retransmissions of the same data, or window probes, may go
+// unanswered, and the counter of the connections that reach it: tcp_retries (Linux's
+// tcp_retries2) and ctr, or, once the application closed the connection (an orphan in
+// FIN-WAIT-1, CLOSING or LAST-ACK, or with data a zero window holds), tcp_orphan_retries and
+// OrphanTimeouts, so that a peer that vanished does not keep the endpoint and its buffers.
+func (c *Conn) retryLimit(ctr *uint64) (int, *uint64) {
+	if c.appClosed {
+		return c.s.cfg.orphanRetries, &c.s.ctr.OrphanTimeouts
+	}
+	return c.s.cfg.retries, ctr
+}
+
+// timeout ends the connection when a timer's retries ran out, counting it in ctr: a RST for
+// the peer, should it still be there, and ETIMEDOUT for the application; the queues are freed,
+// and so is an orphan.
+func (c *Conn) timeout(ctr *uint64) {
+	*ctr++
+	c.sendRst()
+	c.abort(syscall.ETIMEDOUT)
 }
 
 // rttSample updates SRTT, RTTVAR and RTO from a measurement of r ns (RFC 6298 §2: α = 1/8,
@@ -248,8 +283,9 @@ func (c *Conn) armKeepalive() {
 // Expire is the keepalive timer (tcp_keepalive; off by default): after tcp_keepalive_time_ms
 // without a segment from the peer, a probe (an ACK one byte before SND.UNA, which the peer must
 // answer) every tcp_keepalive_intvl_ms; after tcp_keepalive_probes unanswered, the connection
-// aborts with ETIMEDOUT. Any segment received restarts the idle time. While data is in flight
-// the retransmission timer watches the peer instead.
+// aborts with ETIMEDOUT (KeepaliveTimeouts). Any segment received restarts the idle time. While
+// data is in flight the retransmission timer watches the peer instead; a window probe does not
+// stop keepalive probes (both are the same ACK), so a zero window cannot keep them off.
 func (h *keepaliveHandler) Expire(now int64) {
 	c := (*Conn)(h)
 	s := c.s
@@ -263,13 +299,12 @@ func (h *keepaliveHandler) Expire(now int64) {
 		s.st.ArmTimer(&c.kaT, c.lastRcv+s.cfg.kaTime, h)
 		return
 	}
-	if c.sndUna != c.sndMax || c.persisting {
+	if c.sndUna != c.sndMax {
 		s.st.ArmTimer(&c.kaT, now+s.cfg.kaIntvl, h)
 		return
 	}
 	if c.kaSent >= s.cfg.kaProbes {
-		c.sendRst()
-		c.abort(syscall.ETIMEDOUT)
+		c.timeout(&s.ctr.KeepaliveTimeouts)
 		return
 	}
 	c.kaSent++

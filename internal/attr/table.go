@@ -47,21 +47,24 @@ const (
 	CTPIO               // ctpio
 	CTPIOMode           // ctpio_mode
 
-	EALArgs          // eal_args
-	LocalIP          // local_ip
-	Gateway          // gateway
-	MAC              // mac
-	MTU              // mtu
-	CPU              // cpu
-	RxBurst          // rx_burst
-	Capture          // capture
-	ARPStatic        // arp_static
-	UDPRxQueueLen    // udp_rx_queue_len
-	MulticastTTL     // multicast_ttl
-	TCPRTOMinMs      // tcp_rto_min_ms
-	TCPRTOMaxMs      // tcp_rto_max_ms
-	ControlSocketDir // control_socket_dir
-	CaptureFilter    // capture_filter
+	EALArgs               // eal_args
+	LocalIP               // local_ip
+	Gateway               // gateway
+	MAC                   // mac
+	MTU                   // mtu
+	CPU                   // cpu
+	RxBurst               // rx_burst
+	Capture               // capture
+	ARPStatic             // arp_static
+	UDPRxQueueLen         // udp_rx_queue_len
+	MulticastTTL          // multicast_ttl
+	TCPRTOMinMs           // tcp_rto_min_ms
+	TCPRTOMaxMs           // tcp_rto_max_ms
+	ControlSocketDir      // control_socket_dir
+	CaptureFilter         // capture_filter
+	TCPOrphanRetries      // tcp_orphan_retries
+	TCPInvalidRatelimitMs // tcp_invalid_ratelimit_ms
+	TCPChallengeACKLimit  // tcp_challenge_ack_limit
 
 	numIDs // number of attributes
 )
@@ -175,7 +178,9 @@ var defs = [numIDs]def{
 		name: "max_tcp_endpoints", kind: kindInt, defInt: 64, min: 0, max: 65535,
 		components: "zf_stack",
 		summary:    "Sets the maximum number of TCP endpoints (i.e. struct zft).",
-		dpdk:       "Not limited to 64 as on the NIC: up to 65535.",
+		dpdk: "Not limited to 64 as on the NIC: up to 65535. The connections are made " +
+			"when the stack's first TCP zocket is (about 6 KiB of Go memory each, with " +
+			"their receive rings), so that no SYN or connect allocates.",
 	},
 	MaxTCPListenEndpoints: {
 		name: "max_tcp_listen_endpoints", kind: kindInt, defInt: 16, min: 0, max: 65535,
@@ -495,5 +500,35 @@ var defs = [numIDs]def{
 		detail: "A subset of tcpdump's syntax: terms joined by \"or\", each \"port N\" (TCP or " +
 			"UDP, either direction), \"tcp port N\", \"udp port N\", or a protocol alone: tcp, " +
 			"udp, icmp, igmp, arp. Empty: every frame.",
+	},
+	TCPOrphanRetries: {
+		name: "tcp_orphan_retries", kind: kindInt, defInt: 0, min: 0, max: 255,
+		defaultDoc: "net.ipv4.tcp_orphan_retries; 0 - 8, as Linux",
+		components: "zf_stack",
+		summary: "The maximum number of TCP retransmits or zero-window probes unanswered " +
+			"before a connection the application closed is dropped; 0 - 8.",
+		detail: "Replaces tcp_retries once Close was called (FIN-WAIT-1, CLOSING, LAST-ACK, " +
+			"or data held by a zero window), so that a peer that vanished does not keep the " +
+			"endpoint and its buffers. The connection ends with a RST.",
+	},
+	TCPInvalidRatelimitMs: {
+		name: "tcp_invalid_ratelimit_ms", kind: kindInt, defInt: 500, min: 0, max: 60_000,
+		defaultDoc: "net.ipv4.tcp_invalid_ratelimit; Linux's 500 ms",
+		components: "zf_stack",
+		summary: "Minimum time between two RFC 5961 challenge ACKs of one TCP connection, " +
+			"in ms; 0 - no per-connection limit.",
+		detail: "Further challenges within it are suppressed and counted " +
+			"(tcp_challenge_acks_limited). Per connection, so that one connection's " +
+			"challenges neither use up nor reveal another's (CVE-2016-5696).",
+	},
+	TCPChallengeACKLimit: {
+		name: "tcp_challenge_ack_limit", kind: kindInt, defInt: 1000, min: 1, max: 1<<31 - 1,
+		defaultDoc: "net.ipv4.tcp_challenge_ack_limit; Linux 4.7-5.19's 1000",
+		components: "zf_stack",
+		summary: "Stack-wide budget of RFC 5961 challenge ACKs per second, drawn at random " +
+			"each second from [limit/2, limit*3/2); 2147483647 - none.",
+		detail: "Behind the per-connection tcp_invalid_ratelimit_ms. The random draw, as " +
+			"Linux's since CVE-2016-5696, keeps an off-path attacker from learning " +
+			"from its own challenge ACKs how many other connections sent.",
 	},
 }
