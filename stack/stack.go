@@ -10,6 +10,7 @@ import (
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/wire"
 )
 
 // Stack is one polling context (TCPDirect's zf_stack): a DPDK port and queue, a packet pool, a
@@ -172,6 +173,16 @@ func autoBufs(a *Attr) int {
 	return int(p - 1)
 }
 
+// DataRoom is the data room (headroom included) of the stack's packet buffers for an IP MTU:
+// one whole frame of that MTU, VLAN tag included, fits a single buffer, so that no frame the
+// stack sends or receives is ever chained. It is never below DPDK's default.
+func DataRoom(mtu int) int {
+	return max(dpdk.DefaultDataRoom, dpdk.DefaultHeadroom+wire.EthernetMinimumSize+wire.VLANTagSize+mtu)
+}
+
+// FrameRoom is the largest frame one of the stack's packet buffers holds (after the headroom).
+func (s *Stack) FrameRoom() int { return DataRoom(s.mtu) - dpdk.DefaultHeadroom }
+
 func be32(a [4]byte) uint32 {
 	return uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 }
@@ -191,13 +202,13 @@ func (s *Stack) openPort() error {
 		cache = n / 4
 	}
 	poolName := fmt.Sprintf("zk%d_%d", stackSeq.Add(1), s.port)
-	if s.pool, err = dpdk.NewPool(poolName, n, cache, dpdk.DefaultDataRoom, s.info.SocketID); err != nil {
+	if s.pool, err = dpdk.NewPool(poolName, n, cache, DataRoom(s.mtu), s.info.SocketID); err != nil {
 		return fmt.Errorf("stack: attr n_bufs=%d: %w", n, err)
 	}
 	cfg := &dpdk.Config{
 		RxQueues: 1, TxQueues: 1,
 		RxDesc: int(a.IntOf(attr.RxRingMax)), TxDesc: int(a.IntOf(attr.TxRingMax)),
-		Pool: s.pool,
+		Pool: s.pool, MTU: s.mtu,
 	}
 	if s.info.RxOffloads&dpdk.RxOffloadIPv4Checksum != 0 {
 		cfg.RxOffloads |= dpdk.RxOffloadIPv4Checksum

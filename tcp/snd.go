@@ -151,6 +151,11 @@ func (c *Conn) sendCtl(seq wire.Seq, fl wire.TCPFlags) {
 		opt = wire.TCPOptionMSSLength
 	}
 	b := m.Append(c.hlen + opt)
+	if b == nil {
+		s.cache.Put(m)
+		s.ctr.TxNoBufs++
+		return
+	}
 	copy(b, c.tmpl[:c.hlen])
 	if opt != 0 {
 		o := b[c.hlen:]
@@ -263,6 +268,11 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		return 0, nil
 	}
 	room := c.tailRoom()
+	if room > 0 {
+		// What the last segment's buffer holds past its payload, which the MSS normally bounds.
+		e := &c.sq[(c.sqTail-1)%sqCap]
+		room = min(room, e.m.DataLen()+e.m.Tailroom()-c.hlen-int(e.len))
+	}
 	n := min(total, (sqCap-c.queued())*c.mss+room)
 	if n == 0 {
 		return 0, syscall.EAGAIN
@@ -279,7 +289,7 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		e := &c.sq[(c.sqTail-1)%sqCap]
 		at := c.hlen + int(e.len)
 		e.m.SetLen(at)
-		dst := e.m.Append(fill)
+		dst := e.m.Append(fill) // fill ≤ room: never nil
 		r.read(dst)
 		e.psum = wire.SumAt(dst, e.psum, int(e.len))
 		e.len += uint16(fill)
@@ -291,6 +301,15 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		m := s.freev[i]
 		k := min(left, c.mss)
 		b := m.Append(c.hlen + k)
+		if b == nil {
+			// A buffer smaller than a segment (the MSS is capped at one buffer, so this does
+			// not happen): take only what was written.
+			for _, m := range s.freev[i:nseg] {
+				s.cache.Put(m)
+			}
+			n -= left
+			break
+		}
 		copy(b, c.tmpl[:c.hlen])
 		r.read(b[c.hlen:])
 		e := &c.sq[c.sqTail%sqCap]
@@ -299,6 +318,10 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		c.sqBytes += k
 		seq = seq.Add(uint32(k))
 		left -= k
+	}
+	if n == 0 {
+		s.ctr.SendENOMEM++
+		return 0, syscall.ENOMEM
 	}
 	c.more = flags&MsgMore != 0 || n < total
 	c.push(false)
@@ -358,6 +381,10 @@ func (c *Conn) SendSingleWarm(buf []byte) (int, error) {
 		return 0, syscall.ENOMEM
 	}
 	b := m.Append(c.hlen + n)
+	if b == nil {
+		c.s.cache.Put(m)
+		return 0, syscall.ENOMEM
+	}
 	copy(b, c.tmpl[:c.hlen])
 	copy(b[c.hlen:], buf[:n])
 	id, adv := c.ipID, c.rcvAdv
@@ -508,7 +535,12 @@ func (c *Conn) unshare(e *txSeg) bool {
 	}
 	d := e.m.Data()
 	n := c.hlen + int(e.len)
-	copy(m.Append(n), d[:n])
+	b := m.Append(n)
+	if b == nil {
+		c.s.cache.Put(m)
+		return false
+	}
+	copy(b, d[:n])
 	c.releaseBuf(e, false, ZCCopied)
 	e.m = m
 	return true
@@ -529,6 +561,10 @@ func (c *Conn) split(i uint32, n int) bool {
 	rest := int(e.len) - n
 	src := e.m.Data()[c.hlen+n : c.hlen+int(e.len)]
 	b := m.Append(c.hlen + rest)
+	if b == nil {
+		c.s.cache.Put(m)
+		return false
+	}
 	copy(b, c.tmpl[:c.hlen])
 	copy(b[c.hlen:], src)
 	ne := txSeg{m: m, seq: e.seq.Add(uint32(n)), len: uint16(rest), fin: e.fin, psum: wire.Sum(b[c.hlen:], 0)}
