@@ -176,6 +176,8 @@ type Conn struct {
 
 	rtxT, delackT, waitT stack.Timer
 	kaT                  stack.Timer // keepalive (tcp_keepalive)
+	txT                  stack.Timer // transmit retry: segments a full ring refused (snd.go)
+	retryFlush           bool        // the refused push was a flush
 	lastRcv              int64       // when the last segment arrived (keepalive)
 	kaSent               int         // keepalive probes unanswered
 	rtxAt, delackAt      int64       // the lazy timers' deadlines (timers.go); 0: none
@@ -329,6 +331,7 @@ func (c *Conn) closeDown() {
 	c.rtxAt, c.delackAt = 0, 0
 	s.st.StopTimer(&c.waitT)
 	s.st.StopTimer(&c.kaT)
+	s.st.StopTimer(&c.txT)
 	c.freeSendQueue()
 	c.freeOOO()
 	if c.ownPort {

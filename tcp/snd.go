@@ -430,6 +430,12 @@ func (c *Conn) sendWindow() uint32 {
 // push sends queued segments while the windows allow, one burst, and returns how many went.
 // A partial last segment is held while MsgMore is in force unless flush is set. Segments that
 // a previous burst left with the port are copied before being sent again.
+//
+// Only what the port took counts as sent: SND.NXT, SND.MAX, RTT timing and the counters move
+// after the burst, for the frames it took. Segments the burst refused (a full transmit ring)
+// stay unsent, and the transmit-retry timer sends them at the next reactor turn: nothing
+// else may come to push them (no data in flight, no ACK to wait for). Data, FINs and the
+// frames of alternatives that did not leave all take this path.
 func (c *Conn) push(flush bool) int {
 	if !c.state.synchronized() || c.sqNext == c.sqTail {
 		return 0
@@ -438,8 +444,7 @@ func (c *Conn) push(flush bool) int {
 	start := c.sqNext
 	wnd := c.sendWindow()
 	n := 0
-	for c.sqNext != c.sqTail && n < txBurst {
-		i := c.sqNext
+	for i := start; i != c.sqTail && n < txBurst; i++ {
 		e := &c.sq[i%sqCap]
 		if i+1 == c.sqTail && c.more && !flush && !e.fin && int(e.len) < c.mss {
 			break
@@ -463,42 +468,26 @@ func (c *Conn) push(flush bool) int {
 		if e.m.Refcnt() != 1 && !c.unshare(e) {
 			break
 		}
-		fl := segFlags(e)
-		b := e.m.Data()
-		c.patch(e.m, b, e.seq, fl, int(e.len), e.psum, 0)
+		c.patch(e.m, e.m.Data(), e.seq, segFlags(e), int(e.len), e.psum, 0)
 		padFrame(e.m)
 		e.m.RefcntAdd(1)
 		s.txv[n] = e.m
 		n++
-		end := e.seq.Add(uint32(e.len))
-		if e.fin {
-			end++
-		}
-		if e.seq.LessThan(c.sndMax) {
-			s.ctr.Retransmits++
-		} else {
-			s.ctr.TxBytes += uint64(e.len)
-			if !c.rttTiming {
-				c.rttTiming, c.rttSeq, c.rttTime = true, e.seq, s.st.Now()
-			}
-		}
-		c.sndNxt = end
-		if c.sndMax.LessThan(end) {
-			c.sndMax = end
-		}
-		c.sqNext++
 	}
 	if n == 0 {
 		c.armPersist()
 		return 0
 	}
 	sent := c.transmit(n)
+	for _, m := range s.txv[sent:n] {
+		m.RefcntAdd(-1)
+	}
+	for i := start; i != start+uint32(sent); i++ {
+		c.sentSeg(&c.sq[i%sqCap])
+	}
+	c.sqNext = start + uint32(sent)
 	if sent < n {
-		for _, m := range s.txv[sent:n] {
-			m.RefcntAdd(-1)
-		}
-		c.sqNext = start + uint32(sent)
-		c.sndNxt = c.sq[c.sqNext%sqCap].seq
+		c.retryTx(flush)
 	}
 	if sent > 0 {
 		s.ctr.TxSegments += uint64(sent)
@@ -506,10 +495,50 @@ func (c *Conn) push(flush bool) int {
 		if c.rtxAt == 0 || c.persisting {
 			c.armRTO()
 		}
-	} else {
-		c.armPersist()
 	}
 	return sent
+}
+
+// sentSeg accounts for queued segment e having left: SND.NXT passes it, SND.MAX too when it
+// was new data (then counted and, if no RTT measurement runs, timed), a retransmission counted.
+func (c *Conn) sentSeg(e *txSeg) {
+	s := c.s
+	end := e.seq.Add(uint32(e.len))
+	if e.fin {
+		end++
+	}
+	if e.seq.LessThan(c.sndMax) {
+		s.ctr.Retransmits++
+	} else {
+		s.ctr.TxBytes += uint64(e.len)
+		if !c.rttTiming {
+			c.rttTiming, c.rttSeq, c.rttTime = true, e.seq, s.st.Now()
+		}
+	}
+	c.sndNxt = end
+	if c.sndMax.LessThan(end) {
+		c.sndMax = end
+	}
+}
+
+// txRetryHandler is the transmit-retry timer: a push that the port refused (full ring) again.
+type txRetryHandler Conn
+
+// retryTx arms the transmit-retry timer for the next reactor turn; flush is the refused
+// push's.
+func (c *Conn) retryTx(flush bool) {
+	c.retryFlush = c.retryFlush || flush
+	if !c.txT.Armed() {
+		c.s.st.ArmTimer(&c.txT, c.s.st.Now(), (*txRetryHandler)(c))
+	}
+}
+
+// Expire pushes the segments a full transmit ring refused.
+func (h *txRetryHandler) Expire(int64) {
+	c := (*Conn)(h)
+	flush := c.retryFlush
+	c.retryFlush = false
+	c.push(flush)
 }
 
 // transmit hands the first n frames of the burst array to the port (or, while ARP resolves,

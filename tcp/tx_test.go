@@ -2,10 +2,12 @@ package tcp
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/wire"
 )
 
@@ -59,4 +61,52 @@ func TestScriptJumboSegments(t *testing.T) {
 		payload(want)(t, segs[i])
 	}
 	assert.Zero(t, StackCounters(sc.r.S).Drops[DropMultiSeg])
+}
+
+// txFull is a pair on 8-frame rings with two connections from A to B: c, the one a test
+// watches, and a filler whose data fills A's transmit ring while B does not poll, so that c's
+// next burst is refused whole.
+func txFull(t *testing.T) (p *pair, c, s, filler *Conn) {
+	p = tcpPair(t, lab.NewPairRing(t, 8))
+	c, s, _ = p.connect(5010)
+	filler, _, _ = p.connect(5011)
+	n, err := filler.SendSingle(make([]byte, 20*1460), 0)
+	require.NoError(t, err)
+	require.Equal(t, 20*1460, n)
+	require.NotZero(t, p.A.Counters().TxRingFull, "the ring refused part of the filler's burst")
+	return p, c, s, filler
+}
+
+// A burst the transmit ring refuses leaves nothing counted as sent (SND.NXT and SND.MAX stay),
+// and what it refused leaves once the ring has room, although nothing of the connection was
+// in flight to bring an ACK or arm a retransmission: a request, an orphan's FIN.
+func TestTxRingFullSendsLater(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		act  func(t *testing.T, c *Conn)
+		done func(s *Conn) bool
+	}{
+		{"request", func(t *testing.T, c *Conn) {
+			n, err := c.SendSingle([]byte("request"), 0)
+			require.NoError(t, err)
+			require.Equal(t, 7, n)
+		}, func(s *Conn) bool {
+			b := make([]byte, 16)
+			n, _ := s.Recv([][]byte{b})
+			return string(b[:n]) == "request"
+		}},
+		{"orphan FIN", func(t *testing.T, c *Conn) {
+			require.NoError(t, c.Close())
+			require.Equal(t, StateFinWait1, c.State())
+		}, func(s *Conn) bool { return s.State() == StateCloseWait }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, c, s, _ := txFull(t)
+			nxt, max := c.sndNxt, c.sndMax
+			tc.act(t, c)
+			assert.Equal(t, nxt, c.sndNxt, "SND.NXT moved for a refused frame: %s", c.debug())
+			assert.Equal(t, max, c.sndMax, "SND.MAX moved for a refused frame: %s", c.debug())
+			p.run(3000, time.Millisecond, func() bool { return tc.done(s) })
+		})
+	}
 }

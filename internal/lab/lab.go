@@ -63,7 +63,15 @@ type Pair struct {
 // apply to both.
 func NewPair(t testing.TB, kv ...string) *Pair {
 	t.Helper()
-	rp, err := dpdk.NewRingPair(Unique("lab"), 1024)
+	return NewPairRing(t, 1024, kv...)
+}
+
+// NewPairRing is NewPair on rings of the given size (a power of two): a ring holds size-1
+// frames, so a small one makes a stack's transmit burst take fewer frames than it is given
+// while the peer does not poll.
+func NewPairRing(t testing.TB, size int, kv ...string) *Pair {
+	t.Helper()
+	rp, err := dpdk.NewRingPair(Unique("lab"), size)
 	require.NoError(t, err)
 	t.Cleanup(func() { rp.Close() })
 	p := &Pair{rings: rp, Clock: &stack.ManualClock{T: 1_000_000_000}}
