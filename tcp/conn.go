@@ -184,6 +184,7 @@ type Conn struct {
 	w                    stack.Waitable
 
 	finSeq     wire.Seq // sequence number of our FIN, once queued
+	finOwed    bool     // the FIN is queued (finSeq) but not yet in the send queue (snd.go)
 	appClosed  bool     // Close was called
 	inRecovery bool
 	persisting bool // the retransmission timer is probing a closed window
@@ -239,17 +240,15 @@ func (c *Conn) MSS() (int, error) {
 func (c *Conn) HeaderSize() int { return c.hlen }
 
 // ShutdownTx closes the sending direction (zft_shutdown_tx): a FIN follows the data already
-// queued; receiving goes on.
+// queued, however full the send queue is (it leaves after the last byte, as soon as the queue
+// and the buffers allow); receiving goes on.
 //
-// Errors: ENOTCONN when not connected or already shut down; ENOMEM when no buffer is left for
-// the FIN.
+// Errors: ENOTCONN when not connected or already shut down.
 func (c *Conn) ShutdownTx() error {
 	if !c.canSend() {
 		return syscall.ENOTCONN
 	}
-	if err := c.queueFin(); err != nil {
-		return err
-	}
+	c.queueFin()
 	c.txShut = true
 	if c.state == StateEstablished {
 		c.setState(StateFinWait1)
@@ -289,10 +288,8 @@ func (c *Conn) Close() error {
 		c.abort(0)
 		return nil
 	}
-	if c.canSend() && c.ShutdownTx() != nil {
-		c.sendRst()
-		c.abort(0)
-		return nil
+	if c.canSend() {
+		_ = c.ShutdownTx() // cannot fail here: the connection sends
 	}
 	if c.state == StateTimeWait || c.state == StateClose {
 		return nil
@@ -376,6 +373,7 @@ func (c *Conn) freeSendQueue() {
 	}
 	c.sqNext = c.sqHead
 	c.sqBytes = 0
+	c.finOwed = false
 }
 
 func (c *Conn) freeOOO() {

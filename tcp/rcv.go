@@ -199,7 +199,7 @@ func (c *Conn) input(g *segment) bool {
 	}
 
 	// Send what the ACK made room for, then acknowledge what arrived.
-	if c.sqNext != c.sqTail {
+	if c.sqNext != c.sqTail || c.finOwed {
 		c.push(false)
 	}
 	if event {

@@ -394,31 +394,44 @@ func (c *Conn) SendSingleWarm(buf []byte) (int, error) {
 	return n, nil
 }
 
-// queueFin queues our FIN after the data: on the last segment if it has not left yet,
-// otherwise as a segment of its own.
-func (c *Conn) queueFin() error {
+// queueFin queues our FIN after the data, whatever the send queue holds: a FIN needs no
+// payload room. Its sequence number is fixed at once (no data can follow it); it rides on the
+// last segment if that has not left yet, otherwise it takes a segment of its own. When that is
+// not possible now (the queue full, no buffer), the FIN is owed (finOwed) and push attaches it
+// as soon as an ACK frees a slot, or the transmit-retry timer once a buffer is back.
+func (c *Conn) queueFin() {
+	c.finSeq = c.sndQueuedEnd()
+	c.finOwed = !c.attachFin()
+}
+
+// attachFin puts the FIN at finSeq into the send queue and reports whether it could.
+func (c *Conn) attachFin() bool {
 	if c.sqTail != c.sqNext {
 		e := &c.sq[(c.sqTail-1)%sqCap]
 		if e.m.Refcnt() == 1 {
 			e.fin = true
-			c.finSeq = e.seq.Add(uint32(e.len))
-			return nil
+			return true
 		}
 	}
 	if c.queued() == sqCap {
-		return syscall.EAGAIN
+		return false // an ACK frees a slot: push tries again
 	}
 	m := c.s.cache.Take()
 	if m == nil {
 		c.s.ctr.SendENOMEM++
-		return syscall.ENOMEM
+		c.retryTx(true)
+		return false
 	}
-	copy(m.Append(c.hlen), c.tmpl[:c.hlen])
-	seq := c.sndQueuedEnd()
-	c.sq[c.sqTail%sqCap] = txSeg{m: m, seq: seq, fin: true}
+	b := m.Append(c.hlen)
+	if b == nil {
+		c.s.cache.Put(m)
+		c.retryTx(true)
+		return false
+	}
+	copy(b, c.tmpl[:c.hlen])
+	c.sq[c.sqTail%sqCap] = txSeg{m: m, seq: c.finSeq, fin: true}
 	c.sqTail++
-	c.finSeq = seq
-	return nil
+	return true
 }
 
 // sendWindow is how far past sndUna we may send: the peer's window, limited by cwnd (plus up
@@ -437,6 +450,9 @@ func (c *Conn) sendWindow() uint32 {
 // else may come to push them (no data in flight, no ACK to wait for). Data, FINs and the
 // frames of alternatives that did not leave all take this path.
 func (c *Conn) push(flush bool) int {
+	if c.finOwed {
+		c.finOwed = !c.attachFin()
+	}
 	if !c.state.synchronized() || c.sqNext == c.sqTail {
 		return 0
 	}

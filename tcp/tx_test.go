@@ -1,12 +1,15 @@
 package tcp
 
 import (
+	"fmt"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/wire"
 )
@@ -109,4 +112,68 @@ func TestTxRingFullSendsLater(t *testing.T) {
 			p.run(3000, time.Millisecond, func() bool { return tc.done(s) })
 		})
 	}
+}
+
+// Close with a full send queue (64 small segments in flight within one RTT) queues the FIN
+// anyway: the peer receives every byte Send took, then EOF, and no RST is sent.
+func TestCloseFullSendQueue(t *testing.T) {
+	p := newPair(t, "tcp_initial_cwnd", "1000000")
+	c, s, _ := p.connect(5012)
+	var want []byte
+	for i := 0; i < sqCap; i++ {
+		msg := []byte(fmt.Sprintf("<%03d>", i))
+		n, err := c.SendSingle(msg, 0)
+		require.NoError(t, err)
+		require.Equal(t, len(msg), n)
+		want = append(want, msg...)
+	}
+	_, err := c.SendSingle([]byte("x"), 0)
+	require.ErrorIs(t, err, syscall.EAGAIN, "the send queue is full: %s", c.debug())
+	require.NoError(t, c.Close())
+
+	var got []byte
+	eof := false
+	buf := make([]byte, 4096)
+	p.run(3000, time.Millisecond, func() bool {
+		for !eof {
+			n, err := s.Recv([][]byte{buf})
+			if err == syscall.EAGAIN {
+				break
+			}
+			require.NoError(t, err)
+			got = append(got, buf[:n]...)
+			eof = n == 0
+		}
+		return eof
+	})
+	assert.Equal(t, string(want), string(got))
+	assert.NoError(t, s.Err())
+	assert.Zero(t, StackCounters(p.A).Resets, "no RST")
+}
+
+// Close when no buffer is left for a FIN of its own (the last segment has left) owes the FIN:
+// the transmit-retry timer queues it once buffers are back, and the peer gets data then EOF.
+func TestCloseNoBufferForFin(t *testing.T) {
+	p := newPair(t)
+	c, s, _ := p.connect(5013)
+	_, err := c.SendSingle([]byte("last words"), 0)
+	require.NoError(t, err)
+	var held []*dpdk.Mbuf
+	for m := c.s.cache.Take(); m != nil; m = c.s.cache.Take() {
+		held = append(held, m)
+	}
+	require.NoError(t, c.Close())
+	assert.Equal(t, StateFinWait1, c.State())
+	for _, m := range held {
+		c.s.cache.Put(m)
+	}
+	buf := make([]byte, 64)
+	var got []byte
+	p.run(1000, time.Millisecond, func() bool {
+		n, err := s.Recv([][]byte{buf})
+		got = append(got, buf[:n]...)
+		return err == nil && n == 0
+	})
+	assert.Equal(t, "last words", string(got))
+	assert.Zero(t, StackCounters(p.A).Resets, "no RST")
 }
