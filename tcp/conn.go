@@ -261,9 +261,10 @@ func (c *Conn) ShutdownTx() error {
 }
 
 // Close releases the zocket (zft_free). A connection still open is shut down: a FIN after the
-// queued data (or a RST when received data was left unread, as Linux does), and the stack
-// finishes the close on its own (FIN-WAIT, TIME-WAIT) while the endpoint stays counted. The
-// application must not use c afterwards. Close always returns nil.
+// queued data, however full the send queue (or a RST when in-order data was left unread, as
+// Linux does; out-of-order data is dropped silently), and the stack finishes the close on its
+// own (FIN-WAIT, TIME-WAIT) while the endpoint stays counted. The application must not use c
+// afterwards. Close always returns nil.
 func (c *Conn) Close() error {
 	if c.appClosed {
 		return nil
@@ -283,11 +284,14 @@ func (c *Conn) Close() error {
 		c.abort(0)
 		return nil
 	}
-	if c.rqHead != c.rqTail || c.nooo > 0 {
+	if c.rqHead != c.rqTail {
 		c.sendRst()
 		c.abort(0)
 		return nil
 	}
+	// Out-of-order data nobody can read now goes silently, as Linux's tcp_close purges it:
+	// only unread in-order data is a reason to reset.
+	c.freeOOO()
 	if c.canSend() {
 		_ = c.ShutdownTx() // cannot fail here: the connection sends
 	}

@@ -177,3 +177,31 @@ func TestCloseNoBufferForFin(t *testing.T) {
 	assert.Equal(t, "last words", string(got))
 	assert.Zero(t, StackCounters(p.A).Resets, "no RST")
 }
+
+// Close resets the connection only for unread in-order data (RFC 9293 §3.10.4, Linux's
+// tcp_close); out-of-order data, which the application could never read, is purged silently
+// and the close is a FIN.
+func TestScriptCloseOutOfOrderOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		at     wire.Seq // where the unread segment starts
+		want   wire.TCPFlags
+		ack    wire.Seq
+		resets uint64
+	}{
+		{"unread in order", peerISN + 1, fRA, peerISN + 7, 1},
+		{"out of order only", peerISN + 11, fFA, peerISN + 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := newScript(t)
+			c := sc.established()
+			sc.send(seg{flags: fPA, seq: tc.at, ack: stackISN + 1, data: "unread"})
+			sc.r.Clock.Advance(50 * ms)
+			sc.expect(flags(fA))
+			require.NoError(t, c.Close())
+			sc.expect(flags(tc.want), seqNum(stackISN+1), ackNum(tc.ack))
+			assert.Equal(t, tc.resets, sc.s.ctr.Resets, "RSTs")
+			assert.Zero(t, c.nooo, "out-of-order data purged")
+		})
+	}
+}
