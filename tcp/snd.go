@@ -227,7 +227,18 @@ func (c *Conn) SendSpace() (int, error) {
 }
 
 func (c *Conn) space() int {
-	return (sqCap-c.queued())*c.mss + c.tailRoom()
+	return (sqCap-c.queued())*c.mss + c.fillRoom()
+}
+
+// fillRoom is tailRoom bounded by what the last segment's buffer really holds past its
+// payload (the MSS bounds it for the stack's own buffers; a zero-copy buffer may hold less).
+func (c *Conn) fillRoom() int {
+	room := c.tailRoom()
+	if room > 0 {
+		e := &c.sq[(c.sqTail-1)%sqCap]
+		room = min(room, e.m.DataLen()+e.m.Tailroom()-c.hlen-int(e.len))
+	}
+	return room
 }
 
 // Send queues the bytes of iov and sends what the windows allow (zft_send). It returns how many
@@ -267,12 +278,7 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 	if total == 0 {
 		return 0, nil
 	}
-	room := c.tailRoom()
-	if room > 0 {
-		// What the last segment's buffer holds past its payload, which the MSS normally bounds.
-		e := &c.sq[(c.sqTail-1)%sqCap]
-		room = min(room, e.m.DataLen()+e.m.Tailroom()-c.hlen-int(e.len))
-	}
+	room := c.fillRoom()
 	n := min(total, (sqCap-c.queued())*c.mss+room)
 	if n == 0 {
 		return 0, syscall.EAGAIN
