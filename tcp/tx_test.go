@@ -109,6 +109,9 @@ func TestTxRingFullSendsLater(t *testing.T) {
 			tc.act(t, c)
 			assert.Equal(t, nxt, c.sndNxt, "SND.NXT moved for a refused frame: %s", c.debug())
 			assert.Equal(t, max, c.sndMax, "SND.MAX moved for a refused frame: %s", c.debug())
+			// Pushing into the full ring again (what the retry timer does) allocates nothing.
+			assert.Zero(t, testing.AllocsPerRun(20, func() { c.push(true) }))
+			assert.Equal(t, max, c.sndMax, "SND.MAX moved for a refused frame: %s", c.debug())
 			p.run(3000, time.Millisecond, func() bool { return tc.done(s) })
 		})
 	}
