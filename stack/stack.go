@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"net/netip"
@@ -175,9 +176,11 @@ func autoBufs(a *Attr) int {
 
 // DataRoom is the data room (headroom included) of the stack's packet buffers for an IP MTU:
 // one whole frame of that MTU, VLAN tag included, fits a single buffer, so that no frame the
-// stack sends or receives is ever chained. It is never below DPDK's default.
+// stack sends or receives is ever chained. The room after the headroom is a whole number of
+// KiB (9216 for an MTU of 9000, as NICs size jumbo buffers), never below DPDK's default.
 func DataRoom(mtu int) int {
-	return max(dpdk.DefaultDataRoom, dpdk.DefaultHeadroom+wire.EthernetMinimumSize+wire.VLANTagSize+mtu)
+	frame := wire.EthernetMinimumSize + wire.VLANTagSize + mtu
+	return max(dpdk.DefaultDataRoom, dpdk.DefaultHeadroom+(frame+1023)&^1023)
 }
 
 // FrameRoom is the largest frame one of the stack's packet buffers holds (after the headroom).
@@ -208,7 +211,7 @@ func (s *Stack) openPort() error {
 	cfg := &dpdk.Config{
 		RxQueues: 1, TxQueues: 1,
 		RxDesc: int(a.IntOf(attr.RxRingMax)), TxDesc: int(a.IntOf(attr.TxRingMax)),
-		Pool: s.pool, MTU: s.mtu,
+		Pool: s.pool,
 	}
 	if s.info.RxOffloads&dpdk.RxOffloadIPv4Checksum != 0 {
 		cfg.RxOffloads |= dpdk.RxOffloadIPv4Checksum
@@ -233,7 +236,8 @@ func (s *Stack) openPort() error {
 	}
 	s.rxIntr = cfg.RxInterrupts
 	if mtu, err := s.port.MTU(); err == nil && mtu != s.mtu {
-		if err := s.port.SetMTU(s.mtu); err != nil && s.mtu > mtu {
+		// A PMD without MTU control (net_ring) passes frames of any size: ENOTSUP is no error.
+		if err := s.port.SetMTU(s.mtu); err != nil && s.mtu > mtu && !errors.Is(err, syscall.ENOTSUP) {
 			return fmt.Errorf("stack: attr mtu=%d: %w", s.mtu, err)
 		}
 	}
