@@ -29,8 +29,14 @@ type env struct {
 
 func newEnv(t testing.TB, kv ...string) *env {
 	t.Helper()
+	return newEnvRing(t, 1024, kv...)
+}
+
+// newEnvRing is newEnv on rings of the given size (lab.NewPairRing).
+func newEnvRing(t testing.TB, size int, kv ...string) *env {
+	t.Helper()
 	base := []string{"alt_count", "8", "tcp_timewait_ms", "1", "tcp_finwait_ms", "1"}
-	e := &env{Pair: lab.NewPair(t, append(base, kv...)...), t: t}
+	e := &env{Pair: lab.NewPairRing(t, size, append(base, kv...)...), t: t}
 	t.Cleanup(e.teardown)
 	return e
 }

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/wire"
 )
 
 // Stack is one polling context (TCPDirect's zf_stack): a DPDK port and queue, a packet pool, a
@@ -172,6 +174,18 @@ func autoBufs(a *Attr) int {
 	return int(p - 1)
 }
 
+// DataRoom is the data room (headroom included) of the stack's packet buffers for an IP MTU:
+// one whole frame of that MTU, VLAN tag included, fits a single buffer, so that no frame the
+// stack sends or receives is ever chained. The room after the headroom is a whole number of
+// KiB (9216 for an MTU of 9000, as NICs size jumbo buffers), never below DPDK's default.
+func DataRoom(mtu int) int {
+	frame := wire.EthernetMinimumSize + wire.VLANTagSize + mtu
+	return max(dpdk.DefaultDataRoom, dpdk.DefaultHeadroom+(frame+1023)&^1023)
+}
+
+// FrameRoom is the largest frame one of the stack's packet buffers holds (after the headroom).
+func (s *Stack) FrameRoom() int { return DataRoom(s.mtu) - dpdk.DefaultHeadroom }
+
 func be32(a [4]byte) uint32 {
 	return uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 }
@@ -191,7 +205,7 @@ func (s *Stack) openPort() error {
 		cache = n / 4
 	}
 	poolName := fmt.Sprintf("zk%d_%d", stackSeq.Add(1), s.port)
-	if s.pool, err = dpdk.NewPool(poolName, n, cache, dpdk.DefaultDataRoom, s.info.SocketID); err != nil {
+	if s.pool, err = dpdk.NewPool(poolName, n, cache, DataRoom(s.mtu), s.info.SocketID); err != nil {
 		return fmt.Errorf("stack: attr n_bufs=%d: %w", n, err)
 	}
 	cfg := &dpdk.Config{
@@ -222,7 +236,8 @@ func (s *Stack) openPort() error {
 	}
 	s.rxIntr = cfg.RxInterrupts
 	if mtu, err := s.port.MTU(); err == nil && mtu != s.mtu {
-		if err := s.port.SetMTU(s.mtu); err != nil && s.mtu > mtu {
+		// A PMD without MTU control (net_ring) passes frames of any size: ENOTSUP is no error.
+		if err := s.port.SetMTU(s.mtu); err != nil && s.mtu > mtu && !errors.Is(err, syscall.ENOTSUP) {
 			return fmt.Errorf("stack: attr mtu=%d: %w", s.mtu, err)
 		}
 	}

@@ -177,6 +177,8 @@ type Conn struct {
 
 	rtxT, delackT, waitT stack.Timer
 	kaT                  stack.Timer // keepalive (tcp_keepalive)
+	txT                  stack.Timer // transmit retry: segments a full ring refused (snd.go)
+	retryFlush           bool        // the refused push was a flush
 	lastRcv              int64       // when the last segment arrived (keepalive)
 	kaSent               int         // keepalive probes unanswered
 	probes               int         // window probes unanswered (Linux's icsk_probes_out)
@@ -186,6 +188,7 @@ type Conn struct {
 	w                    stack.Waitable
 
 	finSeq     wire.Seq // sequence number of our FIN, once queued
+	finOwed    bool     // the FIN is queued (finSeq) but not yet in the send queue (snd.go)
 	appClosed  bool     // Close was called
 	inRecovery bool
 	persisting bool // the retransmission timer is probing a closed window
@@ -242,17 +245,15 @@ func (c *Conn) MSS() (int, error) {
 func (c *Conn) HeaderSize() int { return c.hlen }
 
 // ShutdownTx closes the sending direction (zft_shutdown_tx): a FIN follows the data already
-// queued; receiving goes on.
+// queued, however full the send queue is (it leaves after the last byte, as soon as the queue
+// and the buffers allow); receiving goes on.
 //
-// Errors: ENOTCONN when not connected or already shut down; ENOMEM when no buffer is left for
-// the FIN.
+// Errors: ENOTCONN when not connected or already shut down.
 func (c *Conn) ShutdownTx() error {
 	if !c.canSend() {
 		return syscall.ENOTCONN
 	}
-	if err := c.queueFin(); err != nil {
-		return err
-	}
+	c.queueFin()
 	c.txShut = true
 	if c.state == StateEstablished {
 		c.setState(StateFinWait1)
@@ -265,10 +266,11 @@ func (c *Conn) ShutdownTx() error {
 }
 
 // Close releases the zocket (zft_free). A connection still open is shut down: a FIN after the
-// queued data (or a RST when received data was left unread, as Linux does), and the stack
-// finishes the close on its own (FIN-WAIT, TIME-WAIT) while the endpoint stays counted. The
-// application must not use c afterwards: once the close is finished its memory serves a new
-// connection (connections come from a pool). Close always returns nil.
+// queued data, however full the send queue (or a RST when in-order data was left unread, as
+// Linux does; out-of-order data is dropped silently), and the stack finishes the close on its
+// own (FIN-WAIT, TIME-WAIT) while the endpoint stays counted. The application must not use c
+// afterwards: once the close is finished its memory serves a new connection (connections come
+// from a pool). Close always returns nil.
 func (c *Conn) Close() error {
 	if c.appClosed {
 		return nil
@@ -288,15 +290,16 @@ func (c *Conn) Close() error {
 		c.abort(0)
 		return nil
 	}
-	if c.rqHead != c.rqTail || c.nooo > 0 {
+	if c.rqHead != c.rqTail {
 		c.sendRst()
 		c.abort(0)
 		return nil
 	}
-	if c.canSend() && c.ShutdownTx() != nil {
-		c.sendRst()
-		c.abort(0)
-		return nil
+	// Out-of-order data nobody can read now goes silently, as Linux's tcp_close purges it:
+	// only unread in-order data is a reason to reset.
+	c.freeOOO()
+	if c.canSend() {
+		_ = c.ShutdownTx() // cannot fail here: the connection sends
 	}
 	if c.state == StateTimeWait || c.state == StateClose {
 		return nil
@@ -335,6 +338,7 @@ func (c *Conn) closeDown() {
 	c.rtxAt, c.delackAt = 0, 0
 	s.st.StopTimer(&c.waitT)
 	s.st.StopTimer(&c.kaT)
+	s.st.StopTimer(&c.txT)
 	c.freeSendQueue()
 	c.freeOOO()
 	if c.ownPort {
@@ -379,6 +383,7 @@ func (c *Conn) freeSendQueue() {
 	}
 	c.sqNext = c.sqHead
 	c.sqBytes = 0
+	c.finOwed = false
 }
 
 func (c *Conn) freeOOO() {

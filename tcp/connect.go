@@ -153,7 +153,9 @@ func newConn(s *state, rip [4]byte, rport, lport uint16, nexthop [4]byte) *Conn 
 	*c = Conn{s: s, rip: rip, rport: rport, lport: lport, nexthop: nexthop, live: true, rq: rq}
 	c.key = connKey(rip, rport, lport)
 	c.w.Init(s.st)
-	c.rcvMSS = s.st.MTU() - 40
+	// The MSS is capped so that a whole segment (headers and payload) fits one packet buffer:
+	// no segment is ever chained, whatever the MTU.
+	c.rcvMSS = min(s.st.MTU(), s.st.FrameRoom()-s.st.EthernetHeaderSize()) - 40
 	c.slots = rcvSlots(s)
 	c.maxBufs = 2 * c.slots
 	c.rqMask = uint32(len(rq) - 1)

@@ -464,6 +464,11 @@ func (s *state) sendReset(rip [4]byte, rport, lport uint16, seq, ack wire.Seq, f
 	}
 	l2 := s.st.EthernetHeaderSize()
 	b := m.Append(l2 + 40)
+	if b == nil {
+		s.recycle(m)
+		s.ctr.TxNoBufs++
+		return
+	}
 	s.st.EncodeEthernet(b, [6]byte{}, wire.EtherTypeIPv4)
 	ipf := wire.IPv4Fields{TotalLength: 40, DF: true, TTL: 64, Protocol: wire.ProtoTCP, Src: s.ip, Dst: rip}
 	ipf.Encode(b[l2:])

@@ -27,7 +27,9 @@
 //
 //   - Initial sequence numbers follow RFC 6528: SipHash-2-4, keyed with 128 random bits per
 //     stack, over the 4-tuple, plus a 4 µs clock. Tests fix them through an unexported hook.
-//   - The only option sent is MSS (as TCPDirect), on SYN and SYN-ACK: the link MTU less 40.
+//   - The only option sent is MSS (as TCPDirect), on SYN and SYN-ACK: the link MTU less 40,
+//     capped so that a whole segment fits one packet buffer (the pool's data room follows the
+//     mtu attribute, so with jumbo frames too a segment is never chained).
 //     Received options other than MSS (window scale, timestamps, SACK-permitted, unknown
 //     kinds) are ignored, on the SYN and afterwards; a malformed option list drops the
 //     segment (wire.CheckTCP). Without window scaling a window is at most 65535 bytes.
@@ -60,7 +62,10 @@
 //     computed in software unless the port offloads them (stack.TxChecksumOffload). A frame
 //     the driver still holds is copied before it is patched again. Buffers come from a
 //     per-stack cache (stack.BufCache) refilled in bulk and fed by released receive buffers and
-//     acknowledged segments, so a Send is one cgo call (the burst).
+//     acknowledged segments, so a Send is one cgo call (the burst). Only frames the port took
+//     count as sent (SND.NXT, SND.MAX, RTT timing); those a full transmit ring refused stay
+//     queued and a transmit-retry timer pushes them at the next reactor turn (data, FIN and
+//     alternatives alike).
 //   - The send queue holds 64 segments; SendSpace is the free segments times the MSS plus the
 //     room in a last segment not yet sent. Send is all-or-nothing on buffers (ENOMEM), partial
 //     on queue space (the count, or EAGAIN when none). No Nagle: a segment leaves when the
@@ -117,9 +122,11 @@
 //     answered and dropped; one older than SND.UNA − MAX.SND.WND is dropped. TIME-WAIT ignores
 //     RSTs (RFC 1337) and lets a SYN above RCV.NXT reopen through the listener (RFC 1122
 //     §4.2.2.13). A RST in SYN-SENT counts only if it acknowledges our SYN.
-//   - Close (zft_free) closes gracefully (FIN after the queued data) and leaves the stack to
-//     finish: the endpoint stays counted until TIME-WAIT ends. Unread received data, or data
-//     arriving after Close, make it a RST, as on Linux. Errors: ECONNREFUSED (RST or ICMP port
+//   - Close (zft_free) closes gracefully (FIN after the queued data, however full the send
+//     queue: a FIN that finds no slot or buffer is owed and joins the queue when one frees) and
+//     leaves the stack to finish: the endpoint stays counted until TIME-WAIT ends. Unread
+//     in-order data, or data arriving after Close, make it a RST, as on Linux; out-of-order data
+//     is purged silently. Errors: ECONNREFUSED (RST or ICMP port
 //     unreachable while connecting), ECONNRESET, EPIPE (reset after the peer's FIN),
 //     ETIMEDOUT, EHOSTUNREACH (ARP failed while connecting, or ICMP).
 //   - SYN backlog: at most max_tcp_syn_backlog half-open connections per listener; a SYN

@@ -63,8 +63,11 @@ var (
 	ipB = netip.MustParseAddr("198.18.0.2")
 )
 
-func newPair(t testing.TB, kv ...string) *pair {
-	p := &pair{Pair: lab.NewPair(t, kv...), t: t}
+func newPair(t testing.TB, kv ...string) *pair { return tcpPair(t, lab.NewPair(t, kv...)) }
+
+// tcpPair wraps a lab pair with TCP's teardown.
+func tcpPair(t testing.TB, lp *lab.Pair) *pair {
+	p := &pair{Pair: lp, t: t}
 	t.Cleanup(func() {
 		// Let frames in flight land, then drop every endpoint and let the resets settle.
 		for i := 0; i < 4; i++ {

@@ -199,7 +199,7 @@ func (c *Conn) input(g *segment) bool {
 	}
 
 	// Send what the ACK made room for, then acknowledge what arrived.
-	if c.sqNext != c.sqTail {
+	if c.sqNext != c.sqTail || c.finOwed {
 		c.push(false)
 	}
 	if event {
@@ -422,11 +422,14 @@ func (c *Conn) appendInOrder(m *dpdk.Mbuf, off, plen int, kept *bool, renege boo
 	}
 	if m.Refcnt() != 1 && plen < c.rcvMSS/2 {
 		if nm := c.s.cache.Take(); nm != nil {
-			copy(nm.Append(plen), m.Data()[off:off+plen])
-			c.rq[c.rqTail&c.rqMask] = rxEnt{m: nm, off: 0, len: uint16(plen)}
-			c.rqTail++
-			c.rqBytes += plen
-			return true
+			if dst := nm.Append(plen); dst != nil {
+				copy(dst, m.Data()[off:off+plen])
+				c.rq[c.rqTail&c.rqMask] = rxEnt{m: nm, off: 0, len: uint16(plen)}
+				c.rqTail++
+				c.rqBytes += plen
+				return true
+			}
+			c.s.cache.Put(nm)
 		}
 	}
 	c.rq[c.rqTail&c.rqMask] = rxEnt{m: m, off: uint16(off), len: uint16(plen)}

@@ -151,6 +151,11 @@ func (c *Conn) sendCtl(seq wire.Seq, fl wire.TCPFlags) {
 		opt = wire.TCPOptionMSSLength
 	}
 	b := m.Append(c.hlen + opt)
+	if b == nil {
+		s.cache.Put(m)
+		s.ctr.TxNoBufs++
+		return
+	}
 	copy(b, c.tmpl[:c.hlen])
 	if opt != 0 {
 		o := b[c.hlen:]
@@ -223,7 +228,18 @@ func (c *Conn) SendSpace() (int, error) {
 }
 
 func (c *Conn) space() int {
-	return (sqCap-c.queued())*c.mss + c.tailRoom()
+	return (sqCap-c.queued())*c.mss + c.fillRoom()
+}
+
+// fillRoom is tailRoom bounded by what the last segment's buffer really holds past its
+// payload (the MSS bounds it for the stack's own buffers; a zero-copy buffer may hold less).
+func (c *Conn) fillRoom() int {
+	room := c.tailRoom()
+	if room > 0 {
+		e := &c.sq[(c.sqTail-1)%sqCap]
+		room = min(room, e.m.DataLen()+e.m.Tailroom()-c.hlen-int(e.len))
+	}
+	return room
 }
 
 // Send queues the bytes of iov and sends what the windows allow (zft_send). It returns how many
@@ -263,7 +279,7 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 	if total == 0 {
 		return 0, nil
 	}
-	room := c.tailRoom()
+	room := c.fillRoom()
 	n := min(total, (sqCap-c.queued())*c.mss+room)
 	if n == 0 {
 		return 0, syscall.EAGAIN
@@ -280,7 +296,7 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		e := &c.sq[(c.sqTail-1)%sqCap]
 		at := c.hlen + int(e.len)
 		e.m.SetLen(at)
-		dst := e.m.Append(fill)
+		dst := e.m.Append(fill) // fill ≤ room: never nil
 		r.read(dst)
 		e.psum = wire.SumAt(dst, e.psum, int(e.len))
 		e.len += uint16(fill)
@@ -292,6 +308,15 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		m := s.freev[i]
 		k := min(left, c.mss)
 		b := m.Append(c.hlen + k)
+		if b == nil {
+			// A buffer smaller than a segment (the MSS is capped at one buffer, so this does
+			// not happen): take only what was written.
+			for _, m := range s.freev[i:nseg] {
+				s.cache.Put(m)
+			}
+			n -= left
+			break
+		}
 		copy(b, c.tmpl[:c.hlen])
 		r.read(b[c.hlen:])
 		e := &c.sq[c.sqTail%sqCap]
@@ -300,6 +325,10 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		c.sqBytes += k
 		seq = seq.Add(uint32(k))
 		left -= k
+	}
+	if n == 0 {
+		s.ctr.SendENOMEM++
+		return 0, syscall.ENOMEM
 	}
 	c.more = flags&MsgMore != 0 || n < total
 	c.push(false)
@@ -359,6 +388,10 @@ func (c *Conn) SendSingleWarm(buf []byte) (int, error) {
 		return 0, syscall.ENOMEM
 	}
 	b := m.Append(c.hlen + n)
+	if b == nil {
+		c.s.cache.Put(m)
+		return 0, syscall.ENOMEM
+	}
 	copy(b, c.tmpl[:c.hlen])
 	copy(b[c.hlen:], buf[:n])
 	id, adv := c.ipID, c.rcvAdv
@@ -368,31 +401,44 @@ func (c *Conn) SendSingleWarm(buf []byte) (int, error) {
 	return n, nil
 }
 
-// queueFin queues our FIN after the data: on the last segment if it has not left yet,
-// otherwise as a segment of its own.
-func (c *Conn) queueFin() error {
+// queueFin queues our FIN after the data, whatever the send queue holds: a FIN needs no
+// payload room. Its sequence number is fixed at once (no data can follow it); it rides on the
+// last segment if that has not left yet, otherwise it takes a segment of its own. When that is
+// not possible now (the queue full, no buffer), the FIN is owed (finOwed) and push attaches it
+// as soon as an ACK frees a slot, or the transmit-retry timer once a buffer is back.
+func (c *Conn) queueFin() {
+	c.finSeq = c.sndQueuedEnd()
+	c.finOwed = !c.attachFin()
+}
+
+// attachFin puts the FIN at finSeq into the send queue and reports whether it could.
+func (c *Conn) attachFin() bool {
 	if c.sqTail != c.sqNext {
 		e := &c.sq[(c.sqTail-1)%sqCap]
 		if e.m.Refcnt() == 1 {
 			e.fin = true
-			c.finSeq = e.seq.Add(uint32(e.len))
-			return nil
+			return true
 		}
 	}
 	if c.queued() == sqCap {
-		return syscall.EAGAIN
+		return false // an ACK frees a slot: push tries again
 	}
 	m := c.s.cache.Take()
 	if m == nil {
 		c.s.ctr.SendENOMEM++
-		return syscall.ENOMEM
+		c.retryTx(true)
+		return false
 	}
-	copy(m.Append(c.hlen), c.tmpl[:c.hlen])
-	seq := c.sndQueuedEnd()
-	c.sq[c.sqTail%sqCap] = txSeg{m: m, seq: seq, fin: true}
+	b := m.Append(c.hlen)
+	if b == nil {
+		c.s.cache.Put(m)
+		c.retryTx(true)
+		return false
+	}
+	copy(b, c.tmpl[:c.hlen])
+	c.sq[c.sqTail%sqCap] = txSeg{m: m, seq: c.finSeq, fin: true}
 	c.sqTail++
-	c.finSeq = seq
-	return nil
+	return true
 }
 
 // sendWindow is how far past sndUna we may send: the peer's window, limited by cwnd (plus up
@@ -404,7 +450,16 @@ func (c *Conn) sendWindow() uint32 {
 // push sends queued segments while the windows allow, one burst, and returns how many went.
 // A partial last segment is held while MsgMore is in force unless flush is set. Segments that
 // a previous burst left with the port are copied before being sent again.
+//
+// Only what the port took counts as sent: SND.NXT, SND.MAX, RTT timing and the counters move
+// after the burst, for the frames it took. Segments the burst refused (a full transmit ring)
+// stay unsent, and the transmit-retry timer sends them at the next reactor turn: nothing
+// else may come to push them (no data in flight, no ACK to wait for). Data, FINs and the
+// frames of alternatives that did not leave all take this path.
 func (c *Conn) push(flush bool) int {
+	if c.finOwed {
+		c.finOwed = !c.attachFin()
+	}
 	if !c.state.synchronized() || c.sqNext == c.sqTail {
 		return 0
 	}
@@ -412,8 +467,7 @@ func (c *Conn) push(flush bool) int {
 	start := c.sqNext
 	wnd := c.sendWindow()
 	n := 0
-	for c.sqNext != c.sqTail && n < txBurst {
-		i := c.sqNext
+	for i := start; i != c.sqTail && n < txBurst; i++ {
 		e := &c.sq[i%sqCap]
 		if i+1 == c.sqTail && c.more && !flush && !e.fin && int(e.len) < c.mss {
 			break
@@ -440,42 +494,26 @@ func (c *Conn) push(flush bool) int {
 		if e.m.Refcnt() != 1 && !c.unshare(e) {
 			break
 		}
-		fl := segFlags(e)
-		b := e.m.Data()
-		c.patch(e.m, b, e.seq, fl, int(e.len), e.psum, 0)
+		c.patch(e.m, e.m.Data(), e.seq, segFlags(e), int(e.len), e.psum, 0)
 		padFrame(e.m)
 		e.m.RefcntAdd(1)
 		s.txv[n] = e.m
 		n++
-		end := e.seq.Add(uint32(e.len))
-		if e.fin {
-			end++
-		}
-		if e.seq.LessThan(c.sndMax) {
-			s.ctr.Retransmits++
-		} else {
-			s.ctr.TxBytes += uint64(e.len)
-			if !c.rttTiming {
-				c.rttTiming, c.rttSeq, c.rttTime = true, e.seq, s.st.Now()
-			}
-		}
-		c.sndNxt = end
-		if c.sndMax.LessThan(end) {
-			c.sndMax = end
-		}
-		c.sqNext++
 	}
 	if n == 0 {
 		c.armPersist()
 		return 0
 	}
 	sent := c.transmit(n)
+	for _, m := range s.txv[sent:n] {
+		m.RefcntAdd(-1)
+	}
+	for i := start; i != start+uint32(sent); i++ {
+		c.sentSeg(&c.sq[i%sqCap])
+	}
+	c.sqNext = start + uint32(sent)
 	if sent < n {
-		for _, m := range s.txv[sent:n] {
-			m.RefcntAdd(-1)
-		}
-		c.sqNext = start + uint32(sent)
-		c.sndNxt = c.sq[c.sqNext%sqCap].seq
+		c.retryTx(flush)
 	}
 	if sent > 0 {
 		s.ctr.TxSegments += uint64(sent)
@@ -483,10 +521,50 @@ func (c *Conn) push(flush bool) int {
 		if c.rtxAt == 0 || c.persisting {
 			c.armRTO()
 		}
-	} else {
-		c.armPersist()
 	}
 	return sent
+}
+
+// sentSeg accounts for queued segment e having left: SND.NXT passes it, SND.MAX too when it
+// was new data (then counted and, if no RTT measurement runs, timed), a retransmission counted.
+func (c *Conn) sentSeg(e *txSeg) {
+	s := c.s
+	end := e.seq.Add(uint32(e.len))
+	if e.fin {
+		end++
+	}
+	if e.seq.LessThan(c.sndMax) {
+		s.ctr.Retransmits++
+	} else {
+		s.ctr.TxBytes += uint64(e.len)
+		if !c.rttTiming {
+			c.rttTiming, c.rttSeq, c.rttTime = true, e.seq, s.st.Now()
+		}
+	}
+	c.sndNxt = end
+	if c.sndMax.LessThan(end) {
+		c.sndMax = end
+	}
+}
+
+// txRetryHandler is the transmit-retry timer: a push that the port refused (full ring) again.
+type txRetryHandler Conn
+
+// retryTx arms the transmit-retry timer for the next reactor turn; flush is the refused
+// push's.
+func (c *Conn) retryTx(flush bool) {
+	c.retryFlush = c.retryFlush || flush
+	if !c.txT.Armed() {
+		c.s.st.ArmTimer(&c.txT, c.s.st.Now(), (*txRetryHandler)(c))
+	}
+}
+
+// Expire pushes the segments a full transmit ring refused.
+func (h *txRetryHandler) Expire(int64) {
+	c := (*Conn)(h)
+	flush := c.retryFlush
+	c.retryFlush = false
+	c.push(flush)
 }
 
 // transmit hands the first n frames of the burst array to the port (or, while ARP resolves,
@@ -512,7 +590,12 @@ func (c *Conn) unshare(e *txSeg) bool {
 	}
 	d := e.m.Data()
 	n := c.hlen + int(e.len)
-	copy(m.Append(n), d[:n])
+	b := m.Append(n)
+	if b == nil {
+		c.s.cache.Put(m)
+		return false
+	}
+	copy(b, d[:n])
 	c.releaseBuf(e, false, ZCCopied)
 	e.m = m
 	return true
@@ -533,6 +616,10 @@ func (c *Conn) split(i uint32, n int) bool {
 	rest := int(e.len) - n
 	src := e.m.Data()[c.hlen+n : c.hlen+int(e.len)]
 	b := m.Append(c.hlen + rest)
+	if b == nil {
+		c.s.cache.Put(m)
+		return false
+	}
 	copy(b, c.tmpl[:c.hlen])
 	copy(b[c.hlen:], src)
 	ne := txSeg{m: m, seq: e.seq.Add(uint32(n)), len: uint16(rest), fin: e.fin, psum: wire.Sum(b[c.hlen:], 0)}

@@ -63,7 +63,15 @@ type Pair struct {
 // apply to both.
 func NewPair(t testing.TB, kv ...string) *Pair {
 	t.Helper()
-	rp, err := dpdk.NewRingPair(Unique("lab"), 1024)
+	return NewPairRing(t, 1024, kv...)
+}
+
+// NewPairRing is NewPair on rings of the given size (a power of two): a ring holds size-1
+// frames, so a small one makes a stack's transmit burst take fewer frames than it is given
+// while the peer does not poll.
+func NewPairRing(t testing.TB, size int, kv ...string) *Pair {
+	t.Helper()
+	rp, err := dpdk.NewRingPair(Unique("lab"), size)
 	require.NoError(t, err)
 	t.Cleanup(func() { rp.Close() })
 	p := &Pair{rings: rp, Clock: &stack.ManualClock{T: 1_000_000_000}}
@@ -115,12 +123,15 @@ func NewRaw(t testing.TB, kv ...string) *Raw {
 	rp, err := dpdk.NewRingPair(Unique("raw"), 1024)
 	require.NoError(t, err)
 	t.Cleanup(func() { rp.Close() })
-	pool, err := dpdk.NewPool(Unique("rawpool"), 1023, 0, dpdk.DefaultDataRoom, -1)
+	a := Attr(t, append([]string{"local_ip", "198.18.0.1/24", "mac", "02:00:00:00:00:01"}, kv...)...)
+	mtu, err := a.Int("mtu")
+	require.NoError(t, err)
+	pool, err := dpdk.NewPool(Unique("rawpool"), 1023, 0, stack.DataRoom(int(mtu)), -1) // frames of the stack's MTU fit
 	require.NoError(t, err)
 	r := &Raw{Peer: rp.B, Clock: &stack.ManualClock{T: 1_000_000_000}, pool: pool, rx: dpdk.NewMbufArray(64)}
 	require.NoError(t, rp.B.Configure(&dpdk.Config{RxQueues: 1, TxQueues: 1, RxDesc: 512, TxDesc: 512, Pool: pool}))
 	require.NoError(t, rp.B.Start())
-	r.S = NewStack(t, rp.A, Attr(t, append([]string{"local_ip", "198.18.0.1/24", "mac", "02:00:00:00:00:01"}, kv...)...))
+	r.S = NewStack(t, rp.A, a)
 	r.S.SetClock(r.Clock)
 	t.Cleanup(func() {
 		r.Drain()
