@@ -78,6 +78,11 @@ func Create(path string, ring *Ring, opts Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newWriter(f, path, ring, opts)
+}
+
+// newWriter writes the section and interface blocks to f and starts draining ring into it.
+func newWriter(f *os.File, path string, ring *Ring, opts Options) (*Writer, error) {
 	intf := pcapgo.NgInterface{
 		Name:                opts.Interface,
 		Description:         opts.Description,
