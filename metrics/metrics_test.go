@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/internal/capture/capturetest"
 	"github.com/zocket/zocket/internal/ctl"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/metrics"
@@ -96,7 +97,7 @@ func poll(t testing.TB, s *stack.Stack) {
 }
 
 func TestCollectAndLint(t *testing.T) {
-	p := lab.NewPair(t, "capture", t.TempDir()+"/a.pcapng")
+	p, _ := capturetest.Pair(t) // capture on A
 	p.A.SetTransport(253, newFakeTCP(8))
 	poll(t, p.A)
 	c := metrics.NewCollector(p.A, p.B) // B is not polled: served its last snapshot
@@ -112,6 +113,7 @@ func TestCollectAndLint(t *testing.T) {
 	assert.GreaterOrEqual(t, gauge(t, c, "zocket_snapshot_age_seconds", map[string]string{"stack": "B"}), 0.01)
 	assert.Less(t, gauge(t, c, "zocket_snapshot_age_seconds", map[string]string{"stack": "A"}), 0.5)
 	assert.Equal(t, 0.0, gauge(t, c, "zocket_capture_drops_total", map[string]string{"stack": "A"}))
+	assert.Equal(t, 0.0, gauge(t, c, "zocket_capture_limited_total", map[string]string{"stack": "A"}))
 }
 
 func TestDumpCollectorLint(t *testing.T) {

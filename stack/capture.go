@@ -17,6 +17,12 @@ import (
 // The copy costs about a memmove of the frame and a few stores, plus an RDTSC per transmitted
 // frame (received ones reuse the burst's TSC): BenchmarkCapture. Frames that find the ring full are not captured and are counted
 // (CaptureStats.Drops, and the file's ifdrop).
+//
+// The file is the owner's alone (mode 0600, created new: an existing file or a symbolic link
+// is refused) and at most capture_max_bytes long; frames past the cap and frames lost to a
+// write error are counted (CaptureStats.Limited, WriteErrors) and logged once. A writer
+// blocked in the file system does not hang Close: it is abandoned after
+// capture.DefaultCloseTimeout, and Close logs it.
 
 // captureRingSize is the capture ring's size: at the 1 ms drain interval it absorbs bursts of
 // about 8 MB, 5,000 full-size frames.
@@ -24,9 +30,11 @@ const captureRingSize = 8 << 20
 
 // CaptureStats count what packet capture did.
 type CaptureStats struct {
-	Packets uint64 // frames written to the ring
-	Bytes   uint64 // their bytes
-	Drops   uint64 // frames not captured: ring full
+	Packets     uint64 // frames written to the ring
+	Bytes       uint64 // their bytes
+	Drops       uint64 // frames not captured: ring full
+	Limited     uint64 // frames not written: the file reached capture_max_bytes
+	WriteErrors uint64 // frames lost to write errors (the first error is logged)
 }
 
 // captureTap is a stack's packet capture.
@@ -53,6 +61,8 @@ func (s *Stack) openCapture() error {
 		Description: fmt.Sprintf("zocket stack %s on %s (%s)", s.name, s.port.Name(), s.info.Driver),
 		Filter:      f.String(),
 		Clock:       capture.NewClock(dpdk.TSC(), dpdk.TSCHz()),
+		MaxBytes:    s.attr.IntOf(attr.CaptureMaxBytes),
+		Log:         s.obs.log.bg,
 	})
 	if err != nil {
 		return fmt.Errorf("stack: attr capture=%s: %w", path, err)
@@ -80,7 +90,8 @@ func (s *Stack) captureStats() CaptureStats {
 		return CaptureStats{}
 	}
 	p, b, d := s.obs.capture.ring.Stats()
-	return CaptureStats{Packets: p, Bytes: b, Drops: d}
+	w := s.obs.capture.w.Stats()
+	return CaptureStats{Packets: p, Bytes: b, Drops: d, Limited: w.Limited, WriteErrors: w.Failed}
 }
 
 // SyncCapture makes the capture file hold every frame captured so far (tests read it with

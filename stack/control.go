@@ -186,7 +186,8 @@ func (s *Stack) fillDump(d *ctl.Dump, sn *Snapshot) {
 	}
 	if c := s.obs.capture; c != nil {
 		d.Capture = &ctl.Capture{File: c.path, Filter: c.filter.String(),
-			Packets: sn.Capture.Packets, Bytes: sn.Capture.Bytes, Drops: sn.Capture.Drops}
+			Packets: sn.Capture.Packets, Bytes: sn.Capture.Bytes, Drops: sn.Capture.Drops,
+			Limited: sn.Capture.Limited, Errors: sn.Capture.WriteErrors}
 	}
 	groups := map[*DumpKind][]ctl.Group{}
 	d.Zockets = make([]ctl.Zocket, 0, len(sn.Rows))

@@ -62,6 +62,7 @@ const (
 	TCPRTOMaxMs      // tcp_rto_max_ms
 	ControlSocketDir // control_socket_dir
 	CaptureFilter    // capture_filter
+	CaptureMaxBytes  // capture_max_bytes
 
 	numIDs // number of attributes
 )
@@ -448,7 +449,9 @@ var defs = [numIDs]def{
 		summary:    "Write every frame received and sent to this pcapng file; empty - off.",
 		detail: "For debugging: capturing copies each frame (tens of ns for small frames) " +
 			"into a ring a goroutine drains to the file; frames that find the ring full are " +
-			"counted, not captured. See also capture_filter.",
+			"counted, not captured. The file is created with mode 0600 and must not exist: " +
+			"an existing file or a symbolic link is refused (EEXIST), never overwritten or " +
+			"followed. See also capture_filter and capture_max_bytes.",
 	},
 	ARPStatic: {
 		name: "arp_static", kind: kindString, defStr: "", checkStr: checkNeighbours,
@@ -495,5 +498,14 @@ var defs = [numIDs]def{
 		detail: "A subset of tcpdump's syntax: terms joined by \"or\", each \"port N\" (TCP or " +
 			"UDP, either direction), \"tcp port N\", \"udp port N\", or a protocol alone: tcp, " +
 			"udp, icmp, igmp, arp. Empty: every frame.",
+	},
+	CaptureMaxBytes: {
+		name: "capture_max_bytes", kind: kindInt, defInt: 1 << 30, min: 64 << 10, max: 1 << 50,
+		zeroOK: true, defaultDoc: "1 GiB",
+		components: "zf_stack",
+		summary:    "Largest size of the capture file in bytes; 0 - no limit.",
+		detail: "Frames that would take the file past it are not written and are counted " +
+			"(capture limited in snapshots and zfstackdump, zocket_capture_limited_total), " +
+			"so that no sender can fill the disk.",
 	},
 }
