@@ -45,10 +45,11 @@ func init() {
 // New returns an Attr with every attribute at its default, then overridden
 // by the environment variable ZF_ATTR ("name=value;name=value") if it is
 // set (zf_attr_alloc). A malformed ZF_ATTR returns no Attr and an [*Error]
-// whose Where is "ZF_ATTR".
+// whose Where is "ZF_ATTR". ZF_ATTR is read with [Getenv]: a setuid or
+// setcap process ignores it.
 func New() (*Attr, error) {
 	a := NewDefault()
-	if s, ok := os.LookupEnv("ZF_ATTR"); ok {
+	if s, ok := Getenv("ZF_ATTR"); ok {
 		if err := a.parse(s, "ZF_ATTR"); err != nil {
 			return nil, err
 		}

@@ -40,7 +40,7 @@ func Attr(config string, extra ...string) (*stack.Attr, error) {
 			return nil, err
 		}
 	}
-	if s, ok := os.LookupEnv("ZF_ATTR"); ok {
+	if s, ok := attr.Getenv("ZF_ATTR"); ok {
 		if err := a.ParseString(s); err != nil {
 			return nil, fmt.Errorf("ZF_ATTR: %w", err)
 		}
