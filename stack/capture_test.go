@@ -130,11 +130,11 @@ func transmit(t *testing.T, r *lab.Raw, n, size int) int {
 }
 
 // pollDump takes a control dump from another goroutine while this one polls the stack.
-func pollDump(t *testing.T, r *lab.Raw) *ctl.Dump {
+func pollDump(t *testing.T, s *stack.Stack) *ctl.Dump {
 	dc := make(chan *ctl.Dump, 1)
-	go func() { dc <- r.S.ControlDump(time.Second) }()
+	go func() { dc <- s.ControlDump(time.Second) }()
 	var d *ctl.Dump
-	lab.Poll(t, r.S, 5*time.Second, "a control dump", func() bool {
+	lab.Poll(t, s, 5*time.Second, "a control dump", func() bool {
 		select {
 		case d = <-dc:
 			return true
@@ -159,7 +159,7 @@ func TestCaptureMaxBytes(t *testing.T) {
 	assert.Equal(t, uint64(100), cs.Packets, "all in the ring")
 	assert.Equal(t, uint64(38), cs.Limited, "past the cap")
 	assert.Zero(t, cs.WriteErrors)
-	d := pollDump(t, r)
+	d := pollDump(t, r.S)
 	require.NotNil(t, d.Capture)
 	assert.Equal(t, cs.Limited, d.Capture.Limited)
 	require.NoError(t, r.S.Close())

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/zocket/zocket/internal/redact"
 )
 
 // Error is an attribute error. It names the attribute, the value and where
@@ -37,12 +39,13 @@ func (e *Error) Error() string {
 	b.WriteString(e.Name)
 	if e.hasValue {
 		b.WriteByte('=')
-		if e.Value == "" || strings.ContainsFunc(e.Value, func(r rune) bool {
+		v := redact.String(e.Value)
+		if v == "" || strings.ContainsFunc(v, func(r rune) bool {
 			return r <= ' ' || r == 0x7f || r == '"'
 		}) {
-			b.WriteString(strconv.Quote(e.Value))
+			b.WriteString(strconv.Quote(v))
 		} else {
-			b.WriteString(e.Value)
+			b.WriteString(v)
 		}
 	}
 	if e.Reason != "" {

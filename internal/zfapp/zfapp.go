@@ -26,6 +26,7 @@ import (
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/attr"
 	"github.com/zocket/zocket/internal/ealargs"
+	"github.com/zocket/zocket/internal/redact"
 	"github.com/zocket/zocket/metrics"
 	"github.com/zocket/zocket/stack"
 )
@@ -118,7 +119,7 @@ func Open(name string, a *stack.Attr, cpu int, wait time.Duration) (*App, error)
 		}
 		if time.Now().After(deadline) {
 			app.Close()
-			return nil, fmt.Errorf("interface %s: link still down after %v", a.StrOf(attr.Interface), wait)
+			return nil, fmt.Errorf("interface %s: link still down after %v", redact.String(a.StrOf(attr.Interface)), wait)
 		}
 		time.Sleep(time.Millisecond)
 	}
