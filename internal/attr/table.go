@@ -338,6 +338,8 @@ var defs = [numIDs]def{
 		name: "log_file", kind: kindString, defStr: "", defaultDoc: "stderr",
 		components: "zf_stack",
 		summary:    "Use this file instead of stderr for log messages.",
+		dpdk: "Appended to; created with mode 0600, and a symbolic link in its place is " +
+			"refused (ELOOP).",
 	},
 	UDPTTL: {
 		name: "udp_ttl", kind: kindInt, defInt: 64, min: 1, max: 255,
