@@ -68,7 +68,7 @@ func TestDefaults(t *testing.T) {
 		"tcp_wait_for_time_wait":    "0",
 		"tx_ring_max":               "512",
 		// additions
-		"eal_args":           "--in-memory --no-pci",
+		"eal_args":           "--in-memory --no-pci --no-telemetry",
 		"local_ip":           "",
 		"gateway":            "",
 		"mac":                "",
@@ -76,6 +76,7 @@ func TestDefaults(t *testing.T) {
 		"cpu":                "-1",
 		"rx_burst":           "32",
 		"capture":            "",
+		"capture_max_bytes":  "1073741824",
 		"arp_static":         "",
 		"udp_rx_queue_len":   "64",
 		"tcp_rto_min_ms":     "200",
@@ -407,7 +408,7 @@ func TestTyped(t *testing.T) {
 	_, ok = a.MACAddr()
 	assert.False(t, ok)
 	assert.Nil(t, a.Neighbours())
-	assert.Equal(t, []string{"--in-memory", "--no-pci"}, a.EALArgv())
+	assert.Equal(t, []string{"--in-memory", "--no-pci", "--no-telemetry"}, a.EALArgv())
 
 	require.NoError(t, a.ParseString("local_ip=198.18.0.1/24;gateway=198.18.0.254;mac=02:00:00:00:00:01"))
 	p, ok := a.LocalPrefix()
@@ -504,4 +505,14 @@ func TestWrite(t *testing.T) {
 	c := NewDefault()
 	require.NoError(t, c.LoadFile(p))
 	assert.Equal(t, *a, *c)
+}
+
+// TestDefaultEALArgs: the library's default EAL arguments leave no files behind, probe no PCI
+// device and, like the tools', open no telemetry socket (another local user could read the
+// process's DPDK state through it).
+func TestDefaultEALArgs(t *testing.T) {
+	argv := NewDefault().EALArgv()
+	for _, want := range []string{"--in-memory", "--no-pci", "--no-telemetry"} {
+		assert.Contains(t, argv, want)
+	}
 }

@@ -397,13 +397,16 @@ var defs = [numIDs]def{
 	// ---- zocket's DPDK additions ----
 
 	EALArgs: {
-		name: "eal_args", kind: kindString, defStr: "--in-memory --no-pci",
+		name: "eal_args", kind: kindString, defStr: "--in-memory --no-pci --no-telemetry",
 		components: "zf_stack",
 		summary:    "Arguments for rte_eal_init, separated by white space (no quoting).",
 		detail: "Used by the first stack of a process when the EAL is not yet running; " +
 			"ignored afterwards (one EAL per process). --in-memory and --no-huge do not " +
 			"combine; with --no-huge, give each process its own --file-prefix. Add a device's " +
-			"PCI address with -a when --no-pci would hide it.",
+			"PCI address with -a when --no-pci would hide it. --no-telemetry keeps DPDK from " +
+			"opening its telemetry socket (/var/run/dpdk/*/dpdk_telemetry.*), which other local " +
+			"users could query. eal_args reaches rte_eal_init as given: whoever sets it (ZF_ATTR) " +
+			"owns the process (-d loads any library); see docs/security.md.",
 	},
 	LocalIP: {
 		name: "local_ip", kind: kindString, defStr: "", checkStr: checkPrefix,
