@@ -28,15 +28,19 @@ type Error struct {
 	hasValue bool
 }
 
-// Error formats e as `[where: ]attr name[=value]: reason: errno text`.
+// Error formats e as `[where: ][attr name[=value]: ]reason: errno text`; values are passed
+// through redact.String.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Where != "" {
 		b.WriteString(e.Where)
 		b.WriteString(": ")
 	}
-	b.WriteString("attr ")
-	b.WriteString(e.Name)
+	named := e.Name != "" || e.hasValue // errors from a file may withhold both
+	if named {
+		b.WriteString("attr ")
+		b.WriteString(e.Name)
+	}
 	if e.hasValue {
 		b.WriteByte('=')
 		v := redact.String(e.Value)
@@ -49,7 +53,9 @@ func (e *Error) Error() string {
 		}
 	}
 	if e.Reason != "" {
-		b.WriteString(": ")
+		if named {
+			b.WriteString(": ")
+		}
 		b.WriteString(e.Reason)
 	}
 	b.WriteString(": ")
