@@ -368,7 +368,7 @@ func snapshotSample(st *stack.Stack, timeout time.Duration) sample {
 		s.age = sn.Age(time.Now()).Seconds()
 		s.build = sn.BuildTime.Seconds()
 		s.txQueued, s.timers = float64(sn.TxQueued), float64(sn.Timers)
-		if st.CaptureFile() != "" {
+		if sn.Capture.File != "" { // from the snapshot: Close clears the stack's own
 			s.capture = &ctl.Capture{Packets: sn.Capture.Packets, Bytes: sn.Capture.Bytes, Drops: sn.Capture.Drops,
 				Limited: sn.Capture.Limited, Errors: sn.Capture.WriteErrors}
 		}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,4 +282,36 @@ func TestPrometheusConfig(t *testing.T) {
 		require.NotEmpty(t, sc.StaticConfigs)
 		assert.NotEmpty(t, sc.StaticConfigs[0].Targets)
 	}
+}
+
+// TestScrapeWhileClosing: scrapes before, during and after the stack's Close read what the
+// snapshot carries, never the stack's capture state Close clears (run with -race).
+func TestScrapeWhileClosing(t *testing.T) {
+	p, _ := capturetest.Pair(t)
+	c := metrics.NewCollector(p.A)
+	c.SetTimeout(time.Millisecond) // A is not polled: each scrape serves the last snapshot
+	var scrapes atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				testutil.CollectAndCount(c)
+				scrapes.Add(1)
+			}
+		}
+	}()
+	for scrapes.Load() < 3 {
+		runtime.Gosched()
+	}
+	require.NoError(t, p.A.Close())
+	for n := scrapes.Load(); scrapes.Load() < n+3; {
+		runtime.Gosched()
+	}
+	close(stop)
+	<-done
 }

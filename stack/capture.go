@@ -28,8 +28,12 @@ import (
 // about 8 MB, 5,000 full-size frames.
 const captureRingSize = 8 << 20
 
-// CaptureStats count what packet capture did.
+// CaptureStats count what packet capture did. Snapshots carry them with the file and filter,
+// so that readers on other goroutines (metrics, the control socket) never look at the stack's
+// capture state, which Close clears.
 type CaptureStats struct {
+	File        string // the capture file; "" when capture is off
+	Filter      string // capture_filter
 	Packets     uint64 // frames written to the ring
 	Bytes       uint64 // their bytes
 	Drops       uint64 // frames not captured: ring full
@@ -89,9 +93,11 @@ func (s *Stack) captureStats() CaptureStats {
 	if s.obs.capture == nil {
 		return CaptureStats{}
 	}
-	p, b, d := s.obs.capture.ring.Stats()
-	w := s.obs.capture.w.Stats()
-	return CaptureStats{Packets: p, Bytes: b, Drops: d, Limited: w.Limited, WriteErrors: w.Failed}
+	c := s.obs.capture
+	p, b, d := c.ring.Stats()
+	w := c.w.Stats()
+	return CaptureStats{File: c.path, Filter: c.filter.String(), Packets: p, Bytes: b, Drops: d,
+		Limited: w.Limited, WriteErrors: w.Failed}
 }
 
 // SyncCapture makes the capture file hold every frame captured so far (tests read it with
@@ -106,7 +112,8 @@ func (s *Stack) SyncCapture() error {
 	return c.w.Sync()
 }
 
-// CaptureFile is the file the stack captures to ("" when off).
+// CaptureFile is the file the stack captures to ("" when off). Like the stack's other
+// methods it is for the polling goroutine; others read Snapshot.Capture.File.
 func (s *Stack) CaptureFile() string {
 	if s.obs.capture == nil {
 		return ""

@@ -185,8 +185,8 @@ func (s *Stack) fillDump(d *ctl.Dump, sn *Snapshot) {
 	for c, v := range sn.Transport {
 		d.Transport = append(d.Transport, ctl.Field{Name: TransportCounter(c).Name(), Value: v})
 	}
-	if c := s.obs.capture; c != nil {
-		d.Capture = &ctl.Capture{File: c.path, Filter: c.filter.String(),
+	if sn.Capture.File != "" {
+		d.Capture = &ctl.Capture{File: sn.Capture.File, Filter: sn.Capture.Filter,
 			Packets: sn.Capture.Packets, Bytes: sn.Capture.Bytes, Drops: sn.Capture.Drops,
 			Limited: sn.Capture.Limited, Errors: sn.Capture.WriteErrors}
 	}
