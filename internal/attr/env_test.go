@@ -2,7 +2,12 @@ package attr
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,6 +55,52 @@ func TestGetenvSecureExec(t *testing.T) {
 				assert.Equal(t, 1, strings.Count(out.String(), "ignoring ZOCKET_EAL_ARGS"), out.String())
 			} else {
 				assert.Empty(t, out.String())
+			}
+		})
+	}
+}
+
+// TestGetenvSetuid runs this test binary as a real setuid-root program started by nobody:
+// the kernel sets AT_SECURE, and the child must ignore ZF_ATTR.
+func TestGetenvSetuid(t *testing.T) {
+	if os.Getenv("ZOCKET_SETUID_CHILD") == "1" {
+		a, err := New()
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("uid=%d euid=%d name=%q\n", os.Getuid(), os.Geteuid(), a.StrOf(Name))
+		os.Exit(0)
+	}
+	require.Zero(t, os.Geteuid(), "the test runs as root (make test, scripts/setup)")
+	dir, err := os.MkdirTemp("", "zksetuid")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	self, err := os.Executable()
+	require.NoError(t, err)
+	bin := filepath.Join(dir, "attr.test")
+	data, err := os.ReadFile(self)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bin, data, 0o755))
+	for _, tc := range []struct {
+		name string
+		mode os.FileMode
+		want string
+	}{
+		{"plain", 0o755, `uid=65534 euid=65534 name="fromenv"`},
+		{"setuid root", 0o755 | os.ModeSetuid, `uid=65534 euid=0 name=""`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, os.Chmod(bin, tc.mode))
+			cmd := exec.Command(bin, "-test.run=^TestGetenvSetuid$")
+			cmd.Env = []string{"ZOCKET_SETUID_CHILD=1", "ZF_ATTR=name=fromenv"}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Contains(t, string(out), tc.want)
+			if tc.mode&os.ModeSetuid != 0 {
+				assert.Contains(t, string(out), "zocket: ignoring ZF_ATTR")
 			}
 		})
 	}
