@@ -4,17 +4,20 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/metrics"
 	"github.com/zocket/zocket/stack"
 )
 
 // TestSecretsRedacted: a device argument such as memif's secret= never reaches the control
-// info (Prometheus labels, zfstackdump), the dump's attributes, the log or an error message.
+// info, a Prometheus label, the dump (zfstackdump), the log or an error message.
 func TestSecretsRedacted(t *testing.T) {
 	const secret = "hunter2"
 	rp, err := dpdk.NewRingPair(lab.Unique("redact"), 64)
@@ -26,6 +29,22 @@ func TestSecretsRedacted(t *testing.T) {
 	s, err := stack.New(a)
 	require.NoError(t, err)
 	assert.Equal(t, rp.A.Name()+",secret=REDACTED", s.ControlInfo().Interface)
+	c := metrics.NewCollector(s)
+	c.SetTimeout(time.Millisecond) // not polled: the last snapshot
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	labels := 0
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				assert.NotContains(t, l.GetValue(), secret, "label %s of %s", l.GetName(), mf.GetName())
+				labels++
+			}
+		}
+	}
+	assert.NotZero(t, labels)
 	d := pollDump(t, s)
 	assert.NotContains(t, d.Info.Interface, secret)
 	assert.NotContains(t, d.Attributes, secret)
