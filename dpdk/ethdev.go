@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"github.com/zocket/zocket/internal/redact"
 )
 
 // Port is an ethdev port id.
@@ -50,13 +52,13 @@ func Probe(spec string) (Port, error) {
 		cspec := C.CString(spec)
 		defer C.free(unsafe.Pointer(cspec))
 		if r := C.rte_dev_probe(cspec); r < 0 {
-			return 0, callErr("rte_dev_probe("+spec+")", r)
+			return 0, callErr("rte_dev_probe("+redact.String(spec)+")", r)
 		}
 	} else {
 		cargs := C.CString(args)
 		defer C.free(unsafe.Pointer(cargs))
 		if r := C.rte_vdev_init(cname, cargs); r < 0 {
-			return 0, callErr("rte_vdev_init("+spec+")", r)
+			return 0, callErr("rte_vdev_init("+redact.String(spec)+")", r)
 		}
 	}
 	return PortByName(name)

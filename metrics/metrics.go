@@ -47,7 +47,7 @@
 //	zocket_reactor_iterations_total, zocket_reactor_busy_iterations_total
 //	zocket_reactor_busy_ratio                                   busy/all turns since the last scrape
 //	zocket_snapshot_age_seconds, zocket_snapshot_build_seconds
-//	zocket_capture_{packets,bytes,drops}_total                  when capture is on
+//	zocket_capture_{packets,bytes,drops,limited,write_errors}_total  when capture is on
 //	zocket_rtt_seconds{tool}                                    ping-pong tools (NewRTTHistogram)
 package metrics
 
@@ -84,7 +84,7 @@ type sample struct {
 // descs holds the collector's descriptors, by the name of the field they come from.
 type descs struct {
 	info, poolSize, poolInUse, zockets, busyRatio, age, build, txQueued, timers *prometheus.Desc
-	capPackets, capBytes, capDrops, drops, faults                               *prometheus.Desc
+	capPackets, capBytes, capDrops, capLimited, capErrors, drops, faults        *prometheus.Desc
 	port                                                                        map[string]*prometheus.Desc
 	stats                                                                       map[string]*prometheus.Desc
 	transport                                                                   map[string]*prometheus.Desc
@@ -159,6 +159,8 @@ func newDescs() *descs {
 	d.capPackets = add("zocket_capture_packets_total", "Frames copied to the capture file's ring.")
 	d.capBytes = add("zocket_capture_bytes_total", "Bytes of the frames copied to the capture ring.")
 	d.capDrops = add("zocket_capture_drops_total", "Frames not captured because the capture ring was full.")
+	d.capLimited = add("zocket_capture_limited_total", "Frames not written because the capture file reached capture_max_bytes.")
+	d.capErrors = add("zocket_capture_write_errors_total", "Frames lost to errors writing the capture file.")
 	return d
 }
 
@@ -247,6 +249,8 @@ func (e *emitter) emit(ch chan<- prometheus.Metric, s *sample) {
 		c(d.capPackets, float64(s.capture.Packets))
 		c(d.capBytes, float64(s.capture.Bytes))
 		c(d.capDrops, float64(s.capture.Drops))
+		c(d.capLimited, float64(s.capture.Limited))
+		c(d.capErrors, float64(s.capture.Errors))
 	}
 }
 
@@ -364,8 +368,9 @@ func snapshotSample(st *stack.Stack, timeout time.Duration) sample {
 		s.age = sn.Age(time.Now()).Seconds()
 		s.build = sn.BuildTime.Seconds()
 		s.txQueued, s.timers = float64(sn.TxQueued), float64(sn.Timers)
-		if st.CaptureFile() != "" {
-			s.capture = &ctl.Capture{Packets: sn.Capture.Packets, Bytes: sn.Capture.Bytes, Drops: sn.Capture.Drops}
+		if sn.Capture.File != "" { // from the snapshot: Close clears the stack's own
+			s.capture = &ctl.Capture{Packets: sn.Capture.Packets, Bytes: sn.Capture.Bytes, Drops: sn.Capture.Drops,
+				Limited: sn.Capture.Limited, Errors: sn.Capture.WriteErrors}
 		}
 	})
 	return s

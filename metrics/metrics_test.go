@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/internal/capture/capturetest"
 	"github.com/zocket/zocket/internal/ctl"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/metrics"
@@ -96,7 +99,7 @@ func poll(t testing.TB, s *stack.Stack) {
 }
 
 func TestCollectAndLint(t *testing.T) {
-	p := lab.NewPair(t, "capture", t.TempDir()+"/a.pcapng")
+	p, _ := capturetest.Pair(t) // capture on A
 	p.A.SetTransport(253, newFakeTCP(8))
 	poll(t, p.A)
 	c := metrics.NewCollector(p.A, p.B) // B is not polled: served its last snapshot
@@ -112,6 +115,7 @@ func TestCollectAndLint(t *testing.T) {
 	assert.GreaterOrEqual(t, gauge(t, c, "zocket_snapshot_age_seconds", map[string]string{"stack": "B"}), 0.01)
 	assert.Less(t, gauge(t, c, "zocket_snapshot_age_seconds", map[string]string{"stack": "A"}), 0.5)
 	assert.Equal(t, 0.0, gauge(t, c, "zocket_capture_drops_total", map[string]string{"stack": "A"}))
+	assert.Equal(t, 0.0, gauge(t, c, "zocket_capture_limited_total", map[string]string{"stack": "A"}))
 }
 
 func TestDumpCollectorLint(t *testing.T) {
@@ -278,4 +282,36 @@ func TestPrometheusConfig(t *testing.T) {
 		require.NotEmpty(t, sc.StaticConfigs)
 		assert.NotEmpty(t, sc.StaticConfigs[0].Targets)
 	}
+}
+
+// TestScrapeWhileClosing: scrapes before, during and after the stack's Close read what the
+// snapshot carries, never the stack's capture state Close clears (run with -race).
+func TestScrapeWhileClosing(t *testing.T) {
+	p, _ := capturetest.Pair(t)
+	c := metrics.NewCollector(p.A)
+	c.SetTimeout(time.Millisecond) // A is not polled: each scrape serves the last snapshot
+	var scrapes atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				testutil.CollectAndCount(c)
+				scrapes.Add(1)
+			}
+		}
+	}()
+	for scrapes.Load() < 3 {
+		runtime.Gosched()
+	}
+	require.NoError(t, p.A.Close())
+	for n := scrapes.Load(); scrapes.Load() < n+3; {
+		runtime.Gosched()
+	}
+	close(stop)
+	<-done
 }

@@ -17,16 +17,28 @@ import (
 // The copy costs about a memmove of the frame and a few stores, plus an RDTSC per transmitted
 // frame (received ones reuse the burst's TSC): BenchmarkCapture. Frames that find the ring full are not captured and are counted
 // (CaptureStats.Drops, and the file's ifdrop).
+//
+// The file is the owner's alone (mode 0600, created new: an existing file or a symbolic link
+// is refused) and at most capture_max_bytes long; frames past the cap and frames lost to a
+// write error are counted (CaptureStats.Limited, WriteErrors) and logged once. A writer
+// blocked in the file system does not hang Close: it is abandoned after
+// capture.DefaultCloseTimeout, and Close logs it.
 
 // captureRingSize is the capture ring's size: at the 1 ms drain interval it absorbs bursts of
 // about 8 MB, 5,000 full-size frames.
 const captureRingSize = 8 << 20
 
-// CaptureStats count what packet capture did.
+// CaptureStats count what packet capture did. Snapshots carry them with the file and filter,
+// so that readers on other goroutines (metrics, the control socket) never look at the stack's
+// capture state, which Close clears.
 type CaptureStats struct {
-	Packets uint64 // frames written to the ring
-	Bytes   uint64 // their bytes
-	Drops   uint64 // frames not captured: ring full
+	File        string // the capture file; "" when capture is off
+	Filter      string // capture_filter
+	Packets     uint64 // frames written to the ring
+	Bytes       uint64 // their bytes
+	Drops       uint64 // frames not captured: ring full
+	Limited     uint64 // frames not written: the file reached capture_max_bytes
+	WriteErrors uint64 // frames lost to write errors (the first error is logged)
 }
 
 // captureTap is a stack's packet capture.
@@ -53,6 +65,8 @@ func (s *Stack) openCapture() error {
 		Description: fmt.Sprintf("zocket stack %s on %s (%s)", s.name, s.port.Name(), s.info.Driver),
 		Filter:      f.String(),
 		Clock:       capture.NewClock(dpdk.TSC(), dpdk.TSCHz()),
+		MaxBytes:    s.attr.IntOf(attr.CaptureMaxBytes),
+		Log:         s.obs.log.bg,
 	})
 	if err != nil {
 		return fmt.Errorf("stack: attr capture=%s: %w", path, err)
@@ -79,8 +93,11 @@ func (s *Stack) captureStats() CaptureStats {
 	if s.obs.capture == nil {
 		return CaptureStats{}
 	}
-	p, b, d := s.obs.capture.ring.Stats()
-	return CaptureStats{Packets: p, Bytes: b, Drops: d}
+	c := s.obs.capture
+	p, b, d := c.ring.Stats()
+	w := c.w.Stats()
+	return CaptureStats{File: c.path, Filter: c.filter.String(), Packets: p, Bytes: b, Drops: d,
+		Limited: w.Limited, WriteErrors: w.Failed}
 }
 
 // SyncCapture makes the capture file hold every frame captured so far (tests read it with
@@ -95,7 +112,8 @@ func (s *Stack) SyncCapture() error {
 	return c.w.Sync()
 }
 
-// CaptureFile is the file the stack captures to ("" when off).
+// CaptureFile is the file the stack captures to ("" when off). Like the stack's other
+// methods it is for the polling goroutine; others read Snapshot.Capture.File.
 func (s *Stack) CaptureFile() string {
 	if s.obs.capture == nil {
 		return ""

@@ -1,8 +1,10 @@
 package stack_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/capture/capturetest"
+	"github.com/zocket/zocket/internal/ctl"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/stack"
 	"github.com/zocket/zocket/wire"
@@ -100,22 +103,87 @@ func TestCaptureFilter(t *testing.T) {
 func TestCaptureTransmit(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "t.pcapng")
 	r := lab.NewRaw(t, "capture", file, "tx_ring_max", "64")
-	frames := make([]*dpdk.Mbuf, 1100) // more than the ring pair (1024) holds
+	sent := transmit(t, r, 1100, 60) // more than the ring pair (1024) holds
+	require.Less(t, sent, 1100, "the wire filled up")
+	require.NoError(t, r.S.Close())
+	rows := tshark(t, file, "eth.type")
+	assert.Len(t, rows, sent)
+}
+
+// transmit sends n frames of size bytes (local experimental ethertype) with one Transmit,
+// frees those the port refused, drains the wire and returns how many were sent.
+func transmit(t *testing.T, r *lab.Raw, n, size int) int {
+	t.Helper()
+	frames := make([]*dpdk.Mbuf, n)
 	for i := range frames {
 		m := r.S.Pool().Alloc()
 		require.NotNil(t, m)
-		b := m.Append(60)
-		r.S.EncodeEthernet(b, lab.PeerMAC, 0x88b5) // local experimental ethertype
+		b := m.Append(size)
+		r.S.EncodeEthernet(b, lab.PeerMAC, 0x88b5)
 		b[14] = byte(i)
 		frames[i] = m
 	}
 	sent := r.S.Transmit(frames)
-	require.Less(t, sent, len(frames), "the wire filled up")
 	dpdk.FreeBulk(frames[sent:])
 	r.Drain()
+	return sent
+}
+
+// pollDump takes a control dump from another goroutine while this one polls the stack.
+func pollDump(t *testing.T, s *stack.Stack) *ctl.Dump {
+	dc := make(chan *ctl.Dump, 1)
+	go func() { dc <- s.ControlDump(time.Second) }()
+	var d *ctl.Dump
+	lab.Poll(t, s, 5*time.Second, "a control dump", func() bool {
+		select {
+		case d = <-dc:
+			return true
+		default:
+			return false
+		}
+	})
+	return d
+}
+
+// TestCaptureMaxBytes: capture_max_bytes caps the file; the frames it stopped are counted in
+// the snapshot and the dump (which Prometheus and zfstackdump show).
+func TestCaptureMaxBytes(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "m.pcapng")
+	const max = 64 << 10
+	r := lab.NewRaw(t, "capture", file, "capture_max_bytes", fmt.Sprint(max))
+	sent := transmit(t, r, 100, 1000) // 100 kB of frames
+	require.Equal(t, 100, sent)
+	require.NoError(t, r.S.SyncCapture())
+	var cs stack.CaptureStats
+	r.S.SnapshotSync(func(sn *stack.Snapshot) { cs = sn.Capture })
+	assert.Equal(t, uint64(100), cs.Packets, "all in the ring")
+	assert.Equal(t, uint64(38), cs.Limited, "past the cap")
+	assert.Zero(t, cs.WriteErrors)
+	d := pollDump(t, r.S)
+	require.NotNil(t, d.Capture)
+	assert.Equal(t, cs.Limited, d.Capture.Limited)
 	require.NoError(t, r.S.Close())
-	rows := tshark(t, file, "eth.type")
-	assert.Len(t, rows, sent)
+	fi, err := os.Stat(file)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, fi.Size(), int64(max))
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	assert.Len(t, tshark(t, file, "eth.type"), 100-int(cs.Limited))
+}
+
+// TestCaptureExistingFileRefused: a capture never overwrites a file; the error names the
+// attribute and the path.
+func TestCaptureExistingFileRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "old.pcapng")
+	require.NoError(t, os.WriteFile(file, []byte("keep"), 0o644))
+	rp, err := dpdk.NewRingPair(lab.Unique("capold"), 64)
+	require.NoError(t, err)
+	defer rp.Close()
+	_, err = stack.New(lab.Attr(t, "local_ip", "198.18.0.1/24", "interface", rp.A.Name(), "capture", file))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, syscall.EEXIST)
+	assert.Contains(t, err.Error(), "attr capture="+file)
+	b, _ := os.ReadFile(file)
+	assert.Equal(t, "keep", string(b))
 }
 
 func TestCaptureOffByDefault(t *testing.T) {

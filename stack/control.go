@@ -9,6 +9,7 @@ import (
 
 	"github.com/zocket/zocket/internal/attr"
 	"github.com/zocket/zocket/internal/ctl"
+	"github.com/zocket/zocket/internal/redact"
 )
 
 // The control socket (attribute control_socket_dir): each stack serves
@@ -51,7 +52,7 @@ func (s *Stack) initObs() error {
 	}
 	s.obs.info = ctl.Info{
 		Name: s.name, ID: s.obs.id, PID: os.Getpid(),
-		Interface: s.attr.StrOf(attr.Interface), Port: s.port.Name(), PortID: int(s.port),
+		Interface: redact.String(s.attr.StrOf(attr.Interface)), Port: s.port.Name(), PortID: int(s.port),
 		Queue: int(s.queue), Driver: s.info.Driver, MAC: net.HardwareAddr(s.mac[:]).String(),
 		IP: s.prefix.String(), MTU: s.mtu,
 	}
@@ -148,7 +149,7 @@ func (s *Stack) ControlDump(timeout time.Duration) *ctl.Dump {
 func (s *Stack) fillDump(d *ctl.Dump, sn *Snapshot) {
 	a := s.attr
 	d.Seq, d.Time, d.BuildNs, d.Turns = sn.Seq, sn.Time, sn.BuildTime.Nanoseconds(), sn.Turns
-	d.Attributes = a.String()
+	d.Attributes = redact.String(a.String())
 	const msPerTick = tickNs / 1_000_000
 	d.Config = ctl.Fields{
 		{Name: "tcp_timewait_ticks", Value: uint64(a.IntOf(attr.TCPTimewaitMs) / msPerTick)},
@@ -186,9 +187,10 @@ func (s *Stack) fillDump(d *ctl.Dump, sn *Snapshot) {
 	for c, v := range sn.Transport {
 		d.Transport = append(d.Transport, ctl.Field{Name: TransportCounter(c).Name(), Value: v})
 	}
-	if c := s.obs.capture; c != nil {
-		d.Capture = &ctl.Capture{File: c.path, Filter: c.filter.String(),
-			Packets: sn.Capture.Packets, Bytes: sn.Capture.Bytes, Drops: sn.Capture.Drops}
+	if sn.Capture.File != "" {
+		d.Capture = &ctl.Capture{File: sn.Capture.File, Filter: sn.Capture.Filter,
+			Packets: sn.Capture.Packets, Bytes: sn.Capture.Bytes, Drops: sn.Capture.Drops,
+			Limited: sn.Capture.Limited, Errors: sn.Capture.WriteErrors}
 	}
 	groups := map[*DumpKind][]ctl.Group{}
 	d.Zockets = make([]ctl.Zocket, 0, len(sn.Rows))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/attr"
@@ -19,7 +20,9 @@ import (
 // component. Unlike TCPDirect, trace needs no debug build: it is behind the same level check.
 //
 // Messages go through log/slog, one Logger per component, to stderr or to log_file (appended
-// to; a name ending in ".json" gets JSON lines, any other slog's text format). Every record
+// to; a name ending in ".json" gets JSON lines, any other slog's text format). log_file is
+// created with mode 0600 (an existing file keeps its mode) and a symbolic link in its place is
+// refused (ELOOP): logs name addresses, ports and files that other local users need not see. Every record
 // carries component=…; log_format adds: ZF_LF_STACK_NAME (0x1) stack=<name>, ZF_LF_FRC (0x2)
 // frc=<TSC>, ZF_LF_TCP_TIME (0x4) tcp_time=<the stack's clock in ms ticks>, ZF_LF_PROCESS
 // (0x8) pid=<pid> proc=<program>.
@@ -146,7 +149,7 @@ func (s *Stack) initLog(w io.Writer) error {
 	if w == nil {
 		w = os.Stderr
 		if path != "" {
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 			if err != nil {
 				return fmt.Errorf("stack: attr log_file=%s: %w", path, err)
 			}

@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/stack"
 )
@@ -131,5 +133,56 @@ func BenchmarkLogDisabled(b *testing.B) {
 			r.S.Logger(stack.LogTCPRx).Debug("x", "n", n)
 		}
 		n++
+	}
+}
+
+// TestLogFileSafety: log_file is created 0600 whatever the umask, appended to when it
+// exists, and a symbolic link in its place is refused, its target untouched.
+func TestLogFileSafety(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, path, target string)
+		wantErr syscall.Errno
+	}{
+		{"new file", func(*testing.T, string, string) {}, 0},
+		{"existing file", func(t *testing.T, path, _ string) {
+			require.NoError(t, os.WriteFile(path, []byte("earlier\n"), 0o600))
+		}, 0},
+		{"symlink", func(t *testing.T, path, target string) {
+			require.NoError(t, os.WriteFile(target, []byte("keep"), 0o644))
+			require.NoError(t, os.Symlink(target, path))
+		}, syscall.ELOOP},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path, target := filepath.Join(dir, "zf.log"), filepath.Join(dir, "target")
+			tc.setup(t, path, target)
+			rp, err := dpdk.NewRingPair(lab.Unique("logfile"), 64)
+			require.NoError(t, err)
+			defer rp.Close()
+			s, err := stack.New(lab.Attr(t, "local_ip", "198.18.0.1/24", "interface", rp.A.Name(),
+				"log_file", path, "log_level", "0x4", "control_socket_dir", ""))
+			if tc.wantErr != 0 {
+				require.Error(t, err)
+				assert.ErrorIs(t, err, tc.wantErr)
+				assert.Contains(t, err.Error(), "attr log_file="+path)
+				b, _ := os.ReadFile(target)
+				assert.Equal(t, "keep", string(b))
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, s.Close())
+			st, err := os.Lstat(path)
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+			b, _ := os.ReadFile(path)
+			assert.Contains(t, string(b), "stack opened")
+			if tc.name == "existing file" {
+				assert.True(t, strings.HasPrefix(string(b), "earlier\n"), "appended")
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/internal/redact"
 	"github.com/zocket/zocket/wire"
 )
 
@@ -102,7 +103,7 @@ func New(a *Attr) (*Stack, error) {
 	}
 	var err error
 	if s.port, err = dpdk.Probe(ifname); err != nil {
-		return nil, fmt.Errorf("stack: attr interface=%s: %w", ifname, err)
+		return nil, fmt.Errorf("stack: attr interface=%s: %w", redact.String(ifname), err)
 	}
 	if err = s.openPort(); err != nil {
 		s.port.Close()
@@ -231,7 +232,7 @@ func (s *Stack) openPort() error {
 	if err = s.port.Configure(cfg); err != nil {
 		cfg.RxInterrupts = false
 		if err = s.port.Configure(cfg); err != nil {
-			return fmt.Errorf("stack: attr interface=%s: %w", a.StrOf(attr.Interface), err)
+			return fmt.Errorf("stack: attr interface=%s: %w", redact.String(a.StrOf(attr.Interface)), err)
 		}
 	}
 	s.rxIntr = cfg.RxInterrupts
@@ -249,7 +250,7 @@ func (s *Stack) openPort() error {
 		return err
 	}
 	if err = s.port.Start(); err != nil {
-		return fmt.Errorf("stack: attr interface=%s: %w", a.StrOf(attr.Interface), err)
+		return fmt.Errorf("stack: attr interface=%s: %w", redact.String(a.StrOf(attr.Interface)), err)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/internal/redact"
 	"github.com/zocket/zocket/internal/zfapp"
 	"github.com/zocket/zocket/stack"
 	"github.com/zocket/zocket/udp"
@@ -141,7 +142,7 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 		return err
 	}
 	st := app.Stack
-	c.trace(stdout, "zf_stack_alloc(interface=%s) = %s", a.StrOf(attr.Interface), st.Name())
+	c.trace(stdout, "zf_stack_alloc(interface=%s) = %s", redact.String(a.StrOf(attr.Interface)), st.Name())
 	rx, err := udp.NewReceiver(st, nil)
 	c.trace(stdout, "zfur_alloc() = %v", errText(err))
 	if err != nil {

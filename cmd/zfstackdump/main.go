@@ -299,7 +299,8 @@ func writeText(w io.Writer, d *ctl.Dump) {
 	fieldLines(w, "drops", d.Drops, nonZero)
 	fieldLines(w, "transport", d.Transport, nonZero)
 	if cp := d.Capture; cp != nil {
-		fmt.Fprintf(w, "capture: file=%s filter=%q packets=%d bytes=%d drops=%d\n", esc(cp.File), cp.Filter, cp.Packets, cp.Bytes, cp.Drops)
+		fmt.Fprintf(w, "capture: file=%s filter=%q packets=%d bytes=%d drops=%d limited=%d write_errors=%d\n",
+			esc(cp.File), cp.Filter, cp.Packets, cp.Bytes, cp.Drops, cp.Limited, cp.Errors)
 	}
 	zs := append([]ctl.Zocket(nil), d.Zockets...)
 	sort.SliceStable(zs, func(i, j int) bool { return zs[i].Title < zs[j].Title })

@@ -45,10 +45,11 @@ func init() {
 // New returns an Attr with every attribute at its default, then overridden
 // by the environment variable ZF_ATTR ("name=value;name=value") if it is
 // set (zf_attr_alloc). A malformed ZF_ATTR returns no Attr and an [*Error]
-// whose Where is "ZF_ATTR".
+// whose Where is "ZF_ATTR". ZF_ATTR is read with [Getenv]: a setuid or
+// setcap process ignores it.
 func New() (*Attr, error) {
 	a := NewDefault()
-	if s, ok := os.LookupEnv("ZF_ATTR"); ok {
+	if s, ok := Getenv("ZF_ATTR"); ok {
 		if err := a.parse(s, "ZF_ATTR"); err != nil {
 			return nil, err
 		}
@@ -286,7 +287,7 @@ func (a *Attr) parse(s, where string) error {
 		if strings.TrimSpace(p) == "" {
 			continue
 		}
-		if err := b.setPair(p, where); err != nil {
+		if err := b.setPair(p, where, false); err != nil {
 			return err
 		}
 	}
@@ -294,17 +295,27 @@ func (a *Attr) parse(s, where string) error {
 	return nil
 }
 
-func (a *Attr) setPair(p, where string) error {
+// setPair applies one name=value pair. From a file, the error withholds the line's text: a
+// file named by mistake (-config /etc/shadow) must not be printed. It then names no unknown
+// attribute and no value, only the place, a known attribute and what was expected.
+func (a *Attr) setPair(p, where string, file bool) error {
 	name, value, ok := strings.Cut(p, "=")
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 	var e *Error
 	switch id, known := byName[name]; {
+	case !ok && file:
+		e = &Error{Reason: "want name=value (the line is not shown)", Errno: syscall.EINVAL}
 	case !ok:
 		e = getErr(strings.TrimSpace(p), syscall.EINVAL, "missing '=' (want name=value)")
+	case !known && file:
+		e = &Error{Reason: "unknown attribute (the line is not shown; configs/default.attr lists every name)", Errno: syscall.ENOENT}
 	case !known:
 		e = setErr(name, value, syscall.ENOENT, "unknown attribute")
 	default:
 		e = a.set(id, value)
+		if e != nil && file {
+			e.Value, e.hasValue = "", false
+		}
 	}
 	if e == nil {
 		return nil
@@ -317,8 +328,12 @@ func (a *Attr) setPair(p, where string) error {
 // (space around the name and value trimmed; values may contain '=', ',' and
 // '#'), blank lines and lines whose first non-space character is '#'
 // skipped. This is the format of configs/*.attr and [Attr.Write]. Errors
-// name path:line and the attribute; on error a is unchanged. An unreadable
-// file returns the *fs.PathError of os.ReadFile.
+// name path:line, the attribute when the name is known, and what was
+// expected, never the line's text: no value, no unknown name (a file given
+// by mistake, say /etc/shadow, is not printed; the reason of a structured
+// value such as arp_static may quote the entry that does not parse). On
+// error a is unchanged. An unreadable file returns the *fs.PathError of
+// os.ReadFile.
 func (a *Attr) LoadFile(path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -336,7 +351,7 @@ func (a *Attr) Load(data []byte, where string) error {
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		if err := b.setPair(line, where+":"+strconv.Itoa(i+1)); err != nil {
+		if err := b.setPair(line, where+":"+strconv.Itoa(i+1), true); err != nil {
 			return err
 		}
 	}

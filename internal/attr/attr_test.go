@@ -68,7 +68,7 @@ func TestDefaults(t *testing.T) {
 		"tcp_wait_for_time_wait":    "0",
 		"tx_ring_max":               "512",
 		// additions
-		"eal_args":           "--in-memory --no-pci",
+		"eal_args":           "--in-memory --no-pci --no-telemetry",
 		"local_ip":           "",
 		"gateway":            "",
 		"mac":                "",
@@ -76,6 +76,7 @@ func TestDefaults(t *testing.T) {
 		"cpu":                "-1",
 		"rx_burst":           "32",
 		"capture":            "",
+		"capture_max_bytes":  "1073741824",
 		"arp_static":         "",
 		"udp_rx_queue_len":   "64",
 		"tcp_rto_min_ms":     "200",
@@ -407,7 +408,7 @@ func TestTyped(t *testing.T) {
 	_, ok = a.MACAddr()
 	assert.False(t, ok)
 	assert.Nil(t, a.Neighbours())
-	assert.Equal(t, []string{"--in-memory", "--no-pci"}, a.EALArgv())
+	assert.Equal(t, []string{"--in-memory", "--no-pci", "--no-telemetry"}, a.EALArgv())
 
 	require.NoError(t, a.ParseString("local_ip=198.18.0.1/24;gateway=198.18.0.254;mac=02:00:00:00:00:01"))
 	p, ok := a.LocalPrefix()
@@ -462,16 +463,23 @@ func TestLoadFile(t *testing.T) {
 		errno syscall.Errno
 		msg   string
 	}{
-		{"# x\nn_bufs=2048\nbogus=1\n", syscall.ENOENT, ":3: attr bogus=1: unknown attribute"},
-		{"\n\nmtu=20\n", syscall.EOVERFLOW, ":3: attr mtu=20: out of range [68, 9000]"},
-		{"n_bufs 2048\n", syscall.EINVAL, ":1: attr n_bufs 2048: missing '='"},
-		{"mac=xx\n", syscall.EINVAL, ":1: attr mac=xx: want a 48-bit MAC"},
+		{"# x\nn_bufs=2048\nbogus=1\n", syscall.ENOENT, ":3: unknown attribute"},
+		{"\n\nmtu=20\n", syscall.EOVERFLOW, ":3: attr mtu: out of range [68, 9000]"},
+		{"n_bufs 2048\n", syscall.EINVAL, ":1: want name=value"},
+		{"mac=xx\n", syscall.EINVAL, ":1: attr mac: want a 48-bit MAC"},
+		// -config /etc/shadow and the like: the error never shows the file's text.
+		{"root:$6$hunter2$hunter2:19000:0:99999:7:::\n", syscall.EINVAL, ":1: want name=value"},
+		{"db_password=hunter2\n", syscall.ENOENT, ":1: unknown attribute"},
+		{"mtu=hunter2\n", syscall.EINVAL, ":1: attr mtu: not an integer"},
+		{"name=" + strings.Repeat("hunter2", 10) + "\n", syscall.EOVERFLOW, ":1: attr name: longer than 20 bytes"},
 	} {
 		p := write("bad.attr", tc.text)
 		b := a.Clone()
 		err := b.LoadFile(p)
 		assert.ErrorIs(t, err, tc.errno, tc.text)
 		assert.ErrorContains(t, err, p+tc.msg)
+		assert.NotContains(t, err.Error(), "hunter2")
+		assert.NotContains(t, err.Error(), "bogus")
 		assert.True(t, strings.HasPrefix(err.Error(), p+":"), err.Error())
 		assert.Equal(t, *a, *b, "a failed LoadFile changes nothing")
 	}
@@ -504,4 +512,14 @@ func TestWrite(t *testing.T) {
 	c := NewDefault()
 	require.NoError(t, c.LoadFile(p))
 	assert.Equal(t, *a, *c)
+}
+
+// TestDefaultEALArgs: the library's default EAL arguments leave no files behind, probe no PCI
+// device and, like the tools', open no telemetry socket (another local user could read the
+// process's DPDK state through it).
+func TestDefaultEALArgs(t *testing.T) {
+	argv := NewDefault().EALArgv()
+	for _, want := range []string{"--in-memory", "--no-pci", "--no-telemetry"} {
+		assert.Contains(t, argv, want)
+	}
 }

@@ -55,6 +55,15 @@
 // ParseString and LoadFile are atomic: on error the Attr is unchanged. So is
 // [New]: a bad ZF_ATTR returns no Attr.
 //
+// # Trust
+//
+// ZF_ATTR is code execution: eal_args and interface reach rte_eal_init and
+// device probing as given (`-d lib.so` loads a library, net_pcap opens any
+// file), so whoever sets the environment owns the process. [Getenv], which
+// [New] and the tools use for ZF_ATTR and ZOCKET_EAL_ARGS, ignores them in a
+// process the kernel marked AT_SECURE (setuid, setgid, file capabilities).
+// See docs/security.md.
+//
 // # Errors
 //
 // Errors are [*Error] values that name the attribute, the value and the

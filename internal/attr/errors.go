@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/zocket/zocket/internal/redact"
 )
 
 // Error is an attribute error. It names the attribute, the value and where
@@ -26,27 +28,34 @@ type Error struct {
 	hasValue bool
 }
 
-// Error formats e as `[where: ]attr name[=value]: reason: errno text`.
+// Error formats e as `[where: ][attr name[=value]: ]reason: errno text`; values are passed
+// through redact.String.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Where != "" {
 		b.WriteString(e.Where)
 		b.WriteString(": ")
 	}
-	b.WriteString("attr ")
-	b.WriteString(e.Name)
+	named := e.Name != "" || e.hasValue // errors from a file may withhold both
+	if named {
+		b.WriteString("attr ")
+		b.WriteString(e.Name)
+	}
 	if e.hasValue {
 		b.WriteByte('=')
-		if e.Value == "" || strings.ContainsFunc(e.Value, func(r rune) bool {
+		v := redact.String(e.Value)
+		if v == "" || strings.ContainsFunc(v, func(r rune) bool {
 			return r <= ' ' || r == 0x7f || r == '"'
 		}) {
-			b.WriteString(strconv.Quote(e.Value))
+			b.WriteString(strconv.Quote(v))
 		} else {
-			b.WriteString(e.Value)
+			b.WriteString(v)
 		}
 	}
 	if e.Reason != "" {
-		b.WriteString(": ")
+		if named {
+			b.WriteString(": ")
+		}
 		b.WriteString(e.Reason)
 	}
 	b.WriteString(": ")

@@ -65,6 +65,7 @@ const (
 	TCPOrphanRetries      // tcp_orphan_retries
 	TCPInvalidRatelimitMs // tcp_invalid_ratelimit_ms
 	TCPChallengeACKLimit  // tcp_challenge_ack_limit
+	CaptureMaxBytes       // capture_max_bytes
 
 	numIDs // number of attributes
 )
@@ -342,6 +343,8 @@ var defs = [numIDs]def{
 		name: "log_file", kind: kindString, defStr: "", defaultDoc: "stderr",
 		components: "zf_stack",
 		summary:    "Use this file instead of stderr for log messages.",
+		dpdk: "Appended to; created with mode 0600, and a symbolic link in its place is " +
+			"refused (ELOOP).",
 	},
 	UDPTTL: {
 		name: "udp_ttl", kind: kindInt, defInt: 64, min: 1, max: 255,
@@ -399,13 +402,16 @@ var defs = [numIDs]def{
 	// ---- zocket's DPDK additions ----
 
 	EALArgs: {
-		name: "eal_args", kind: kindString, defStr: "--in-memory --no-pci",
+		name: "eal_args", kind: kindString, defStr: "--in-memory --no-pci --no-telemetry",
 		components: "zf_stack",
 		summary:    "Arguments for rte_eal_init, separated by white space (no quoting).",
 		detail: "Used by the first stack of a process when the EAL is not yet running; " +
 			"ignored afterwards (one EAL per process). --in-memory and --no-huge do not " +
 			"combine; with --no-huge, give each process its own --file-prefix. Add a device's " +
-			"PCI address with -a when --no-pci would hide it.",
+			"PCI address with -a when --no-pci would hide it. --no-telemetry keeps DPDK from " +
+			"opening its telemetry socket (/var/run/dpdk/*/dpdk_telemetry.*), which other local " +
+			"users could query. eal_args reaches rte_eal_init as given: whoever sets it (ZF_ATTR) " +
+			"owns the process (-d loads any library); see docs/security.md.",
 	},
 	LocalIP: {
 		name: "local_ip", kind: kindString, defStr: "", checkStr: checkPrefix,
@@ -453,7 +459,9 @@ var defs = [numIDs]def{
 		summary:    "Write every frame received and sent to this pcapng file; empty - off.",
 		detail: "For debugging: capturing copies each frame (tens of ns for small frames) " +
 			"into a ring a goroutine drains to the file; frames that find the ring full are " +
-			"counted, not captured. See also capture_filter.",
+			"counted, not captured. The file is created with mode 0600 and must not exist: " +
+			"an existing file or a symbolic link is refused (EEXIST), never overwritten or " +
+			"followed. See also capture_filter and capture_max_bytes.",
 	},
 	ARPStatic: {
 		name: "arp_static", kind: kindString, defStr: "", checkStr: checkNeighbours,
@@ -530,5 +538,14 @@ var defs = [numIDs]def{
 		detail: "Behind the per-connection tcp_invalid_ratelimit_ms. The random draw, as " +
 			"Linux's since CVE-2016-5696, keeps an off-path attacker from learning " +
 			"from its own challenge ACKs how many other connections sent.",
+	},
+	CaptureMaxBytes: {
+		name: "capture_max_bytes", kind: kindInt, defInt: 1 << 30, min: 64 << 10, max: 1 << 50,
+		zeroOK: true, defaultDoc: "1 GiB",
+		components: "zf_stack",
+		summary:    "Largest size of the capture file in bytes; 0 - no limit.",
+		detail: "Frames that would take the file past it are not written and are counted " +
+			"(capture limited in snapshots and zfstackdump, zocket_capture_limited_total), " +
+			"so that no sender can fill the disk.",
 	},
 }

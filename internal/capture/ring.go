@@ -18,6 +18,12 @@
 //     enhanced packet blocks with nanosecond timestamps (TSC converted with the rate EAL
 //     measured) and the inbound/outbound flag, and an interface statistics block at close.
 //
+// The file holds every frame's payload, so Create makes it the owner's alone (mode 0600) and
+// never replaces anything (O_EXCL|O_NOFOLLOW: an existing file or a symbolic link is refused
+// with EEXIST). Options.MaxBytes caps its size; frames past the cap and frames lost to write
+// errors are counted (Writer.Stats) and logged once. Close and Sync wait for a writer blocked
+// in the file system at most Options.CloseTimeout, then give up (ETIMEDOUT).
+//
 // A Filter ("port 80 or udp port 53", see ParseFilter) lets the stack capture only some
 // frames; it is evaluated on the data path before the copy.
 package capture

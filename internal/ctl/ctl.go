@@ -189,6 +189,8 @@ type Capture struct {
 	Packets uint64 `json:"packets"`
 	Bytes   uint64 `json:"bytes"`
 	Drops   uint64 `json:"drops"`
+	Limited uint64 `json:"limited"`      // frames past capture_max_bytes
+	Errors  uint64 `json:"write_errors"` // frames lost to write errors
 }
 
 // Dump is a stack's state (zf_stackdump dump): §5.14's stack, config, pool and alternatives

@@ -6,7 +6,8 @@
 //   - without: `--no-huge --file-prefix=UNIQUE` (the two modes do not combine); the prefix's
 //     files must be removed afterwards with Cleanup.
 //
-// ZOCKET_EAL_ARGS replaces the choice entirely.
+// ZOCKET_EAL_ARGS replaces the choice entirely; it is read with attr.Getenv, so a process
+// running setuid or with file capabilities ignores it (docs/security.md).
 package ealargs
 
 import (
@@ -14,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/zocket/zocket/internal/attr"
 )
 
 // MinHugepages is how many free 2 MiB hugepages For wants before it picks --in-memory.
@@ -22,7 +25,7 @@ const MinHugepages = 64
 // For returns EAL arguments for a process whose main lcore runs on cpu, with extra appended, and
 // the file prefix Cleanup must remove afterwards ("" when none). name tags the prefix.
 func For(name string, cpu int, extra ...string) (args []string, prefix string) {
-	if env := os.Getenv("ZOCKET_EAL_ARGS"); env != "" {
+	if env, _ := attr.Getenv("ZOCKET_EAL_ARGS"); env != "" {
 		return append(strings.Fields(env), extra...), ""
 	}
 	args = []string{"--no-pci", "--no-telemetry", "--log-level=*:warning", "-l", fmt.Sprint(cpu)}

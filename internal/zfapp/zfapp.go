@@ -26,6 +26,7 @@ import (
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/attr"
 	"github.com/zocket/zocket/internal/ealargs"
+	"github.com/zocket/zocket/internal/redact"
 	"github.com/zocket/zocket/metrics"
 	"github.com/zocket/zocket/stack"
 )
@@ -40,7 +41,7 @@ func Attr(config string, extra ...string) (*stack.Attr, error) {
 			return nil, err
 		}
 	}
-	if s, ok := os.LookupEnv("ZF_ATTR"); ok {
+	if s, ok := attr.Getenv("ZF_ATTR"); ok {
 		if err := a.ParseString(s); err != nil {
 			return nil, fmt.Errorf("ZF_ATTR: %w", err)
 		}
@@ -118,7 +119,7 @@ func Open(name string, a *stack.Attr, cpu int, wait time.Duration) (*App, error)
 		}
 		if time.Now().After(deadline) {
 			app.Close()
-			return nil, fmt.Errorf("interface %s: link still down after %v", a.StrOf(attr.Interface), wait)
+			return nil, fmt.Errorf("interface %s: link still down after %v", redact.String(a.StrOf(attr.Interface)), wait)
 		}
 		time.Sleep(time.Millisecond)
 	}
