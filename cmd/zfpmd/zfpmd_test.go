@@ -20,6 +20,7 @@ import (
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/ealtest"
+	"github.com/zocket/zocket/internal/lab"
 )
 
 var (
@@ -332,7 +333,7 @@ func TestPingPongOverMemif(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	sock := fmt.Sprintf("/run/zocket/zfpmd-test-%d.sock", os.Getpid())
-	var pongOut bytes.Buffer
+	var pongOut lab.Output // read while pong still runs
 	pong := exec.CommandContext(ctx, bin, "-v", "-c", "1", "-wait", "20s",
 		"-dev", "net_memif0,role=server,socket="+sock, "pong")
 	pong.Env = append(os.Environ(), "ZOCKET_EAL_ARGS=") // the tool picks its own EAL arguments

@@ -50,7 +50,7 @@ func TestPongEchoesAStream(t *testing.T) {
 	rand.Read(data)
 	require.NoError(t, os.WriteFile(src, data, 0o644))
 	var stop atomic.Bool
-	var stdout, stderr strings.Builder
+	var stdout, stderr lab.Output
 	done := make(chan int, 1)
 	go func() { done <- run([]string{"-c", "-1", "-v", "pong", k.StackIP + ":7001"}, &stdout, &stderr, &stop) }()
 	time.Sleep(300 * time.Millisecond)
@@ -77,7 +77,7 @@ func TestPongEchoesAStream(t *testing.T) {
 func TestPongSpeaksSockperf(t *testing.T) {
 	k := lab.NewKernelForTool(t, 74)
 	var stop atomic.Bool
-	var stdout, stderr strings.Builder
+	var stdout, stderr lab.Output
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"-c", "-1", "pong", "--sockperf", k.StackIP + ":11111"}, &stdout, &stderr, &stop)

@@ -42,7 +42,7 @@ func TestPingAgainstLinuxEcho(t *testing.T) {
 func TestPongSpeaksSockperf(t *testing.T) {
 	k := lab.NewKernelForTool(t, 53)
 	var stop atomic.Bool
-	var stdout, stderr strings.Builder
+	var stdout, stderr lab.Output
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"-c", "-1", "-idle", "0", "pong", "--sockperf", k.StackIP + ":11111"}, &stdout, &stderr, &stop)
