@@ -76,4 +76,8 @@ func TestParseErrors(t *testing.T) {
 	require.NoError(t, err, "flags after the mode, as `pong --sockperf` is written")
 	assert.True(t, c.sockperf)
 	assert.Equal(t, 14, c.size)
+	assert.Zero(t, c.wait, "a pong waits for its first ping forever")
+	c, err = parse([]string{"ping", "198.18.0.1:1", "198.18.0.2:1"}, &strings.Builder{})
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Second, c.wait, "a ping gives up")
 }
