@@ -20,17 +20,16 @@ import (
 func TestMain(m *testing.M) { ealtest.Main(m, nil) }
 
 // lossyEnd is an App (the tool's end, A) and a peer stack (B) joined by a net_ring pair on
-// real clocks (B runs on a goroutine while A's Close runs: the manual clock cannot serve two), each dropping a share of what it sends: the echo under loss, in one
+// real clocks (B runs on a goroutine of its own while A's Close runs, which one manual clock
+// cannot serve), each dropping a share of what it sends: the echo under loss, in one
 // process. A has accepted B's connection and B has already sent its FIN, as a client does
 // that streamed its data and waits for the rest of the echo.
 type lossyEnd struct {
-	app    *App
-	b      *stack.Stack
-	lis    *tcp.Listener
-	conn   *tcp.Conn // A's end
-	bconn  *tcp.Conn
-	kept   *dpdk.Pool // A's pool, when A's close found some of its mbufs still with B
-	gaveUp bool       // A closed with data unacknowledged: its queues keep some of B's mbufs
+	app   *App
+	b     *stack.Stack
+	lis   *tcp.Listener
+	conn  *tcp.Conn // A's end
+	bconn *tcp.Conn
 }
 
 func newLossyEnd(t *testing.T, drop float64) *lossyEnd {
