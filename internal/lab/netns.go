@@ -96,6 +96,13 @@ func NewKernelTap(t testing.TB, n int) *Kernel {
 func (k *Kernel) MoveTap(t testing.TB) {
 	t.Helper()
 	run(t, "ip", "link", "set", k.Veth, "netns", k.NS)
+	k.UpTap(t)
+}
+
+// UpTap addresses and raises the tap interface once it is in the namespace: moved there by
+// MoveTap, or made there by a command run inside it (Command) that probed Device.
+func (k *Kernel) UpTap(t testing.TB) {
+	t.Helper()
 	k.Exec(t, "sysctl", "-qw", "net.ipv6.conf."+k.Veth+".disable_ipv6=1")
 	k.Exec(t, "ip", "addr", "add", fmt.Sprintf("%s/%d", k.KernelIP, k.Prefix), "dev", k.Veth)
 	k.Exec(t, "ip", "link", "set", k.Veth, "up")
