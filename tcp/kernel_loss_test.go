@@ -46,7 +46,9 @@ type lossyKernel struct {
 	l    *lab.Lossy
 }
 
-func (k *lossyKernel) Command(name string, args ...string) *exec.Cmd { return k.l.Command(name, args...) }
+func (k *lossyKernel) Command(name string, args ...string) *exec.Cmd {
+	return k.l.Command(name, args...)
+}
 
 func newLossyKernel(t *testing.T, subnet, pct int) (*lossyKernel, *stack.Stack) {
 	t.Helper()
