@@ -89,3 +89,35 @@ func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// TestPingAndPongBothEndCleanly: ping and pong as two processes over net_memif, as the README
+// runs them. The ping closes first; it waits for the pong's FIN too (within tcp_finwait_ms), so
+// that the pong's FIN is acknowledged and the pong, which waits for that, exits 0 at once
+// instead of retransmitting to a stack that is gone until its TCP gives up.
+func TestPingAndPongBothEndCleanly(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "zftcppingpong")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	sock := filepath.Join(t.TempDir(), "pp.sock")
+	start := func(role, ip, mac string, args ...string) (*lab.Output, <-chan error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "ZOCKET_EAL_ARGS=",
+			fmt.Sprintf("ZF_ATTR=interface=net_memif0,role=%s,socket=%s;local_ip=%s/24;mac=%s;n_bufs=2047", role, sock, ip, mac))
+		return lab.Background(t, cmd)
+	}
+	pongOut, pongDone := start("server", "198.18.0.1", "02:00:00:00:00:01", "-c", "-1", "pong", "198.18.0.1:20000")
+	pingOut, pingDone := start("client", "198.18.0.2", "02:00:00:00:00:02", "-c", "-1", "-i", "1000", "-r", "10", "ping", "198.18.0.1:20000")
+	for _, p := range []struct {
+		name string
+		out  *lab.Output
+		done <-chan error
+	}{{"ping", pingOut, pingDone}, {"pong", pongOut, pongDone}} {
+		select {
+		case err := <-p.done:
+			require.NoError(t, err, "%s: %s", p.name, p.out)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not end: %s", p.name, p.out)
+		}
+	}
+	assert.Contains(t, pingOut.String(), "mean round-trip time:")
+}

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zocket/zocket/internal/attr"
 	"github.com/zocket/zocket/stack"
 	"github.com/zocket/zocket/tcp"
 )
@@ -30,8 +31,8 @@ func delivered(c *tcp.Conn) bool {
 }
 
 // finish ends the TCP connections among zockets gracefully, before they are closed: each sends
-// its FIN after its queued data, and the reactor runs until every one is delivered or the linger
-// (when > 0) passed. What the peers still send meanwhile is read and dropped, so that the close
+// its FIN after its queued data, and the reactor runs until every one is delivered (then until
+// the peers' FINs came, within tcp_finwait_ms) or the linger (when > 0) passed. What the peers still send meanwhile is read and dropped, so that the close
 // that follows sends no RST. It returns, joined, what it gave up on: connections that TCP ended
 // with an error (ETIMEDOUT when its retransmissions ran out) and, past the linger, those still
 // waiting (ETIMEDOUT).
@@ -52,8 +53,12 @@ func finish(s *stack.Stack, linger time.Duration, zockets []interface{ Close() e
 	}
 	msg := tcp.NewMsg(16)
 	deadline := time.Now().Add(linger)
+	// Once every connection is delivered, the peers' FINs are awaited for up to
+	// tcp_finwait_ms (TCP's own FIN-WAIT-2 limit), so that our ACK of each goes out before the
+	// stack does: a peer whose FIN found no stack would retransmit it until its TCP gave up.
+	var finEnd time.Time
 	for {
-		waiting := 0
+		waiting, finWaiting := 0, 0
 		for _, c := range conns {
 			if s := c.State(); s == tcp.StateEstablished || s == tcp.StateCloseWait {
 				_ = c.ShutdownTx() // ENOMEM (no buffer for the FIN yet): again next turn
@@ -62,11 +67,17 @@ func finish(s *stack.Stack, linger time.Duration, zockets []interface{ Close() e
 			if len(msg.Iov) > 0 {
 				_, _ = c.ZcRecvDone(msg)
 			}
-			if !delivered(c) {
+			switch {
+			case !delivered(c):
 				waiting++
+			case c.State() == tcp.StateFinWait2:
+				finWaiting++
 			}
 		}
-		if waiting == 0 || linger > 0 && time.Now().After(deadline) {
+		if waiting == 0 && finEnd.IsZero() {
+			finEnd = time.Now().Add(time.Duration(s.Attr().IntOf(attr.TCPFinwaitMs)) * time.Millisecond)
+		}
+		if waiting == 0 && (finWaiting == 0 || time.Now().After(finEnd)) || linger > 0 && time.Now().After(deadline) {
 			break
 		}
 		for i := 0; i < 1000; i++ {
