@@ -21,7 +21,10 @@
 // at a moment agreed and unmeasured, and a "sync" round trip follows before measuring goes on
 // (the same scheme as zfpmd's floor). A "stop" datagram ends the pong.
 //
-// Options -c, -config, -v, -gc, -hk, -wait, -idle are zocket's; the rest are TCPDirect's.
+// The pong waits for its first ping forever unless -wait says otherwise (the ping gives up after
+// 30 s); at exit -linger bounds the wait for queued datagrams to leave.
+//
+// Options -c, -config, -v, -gc, -hk, -wait, -idle, -linger are zocket's; the rest are TCPDirect's.
 package main
 
 import (
