@@ -45,9 +45,10 @@ func (s *Stack) initSelf() {
 }
 
 // Shutdown is the graceful end every command uses: it closes the zockets, runs the reactor
-// until the stack is quiescent (their FINs sent and acknowledged) or timeout passes, and frees
-// the stack. It returns ETIMEDOUT (after freeing) if the stack did not become quiescent, and
-// joins the errors of the closes and of Stack.Close.
+// until the stack is quiescent (their data and FINs sent and acknowledged, or TCP gave up by
+// its retry limits) and frees the stack. A timeout > 0 bounds the wait (a linger): past it,
+// Shutdown frees the stack anyway and returns ETIMEDOUT saying what was still unsent; 0 waits
+// for as long as the transports need. It joins the errors of the closes and of Stack.Close.
 func Shutdown(s *Stack, timeout time.Duration, zockets ...interface{ Close() error }) error {
 	var errs []error
 	for _, z := range zockets {
@@ -57,8 +58,10 @@ func Shutdown(s *Stack, timeout time.Duration, zockets ...interface{ Close() err
 	}
 	deadline := time.Now().Add(timeout)
 	for !s.IsQuiescent() {
-		if time.Now().After(deadline) {
-			errs = append(errs, fmt.Errorf("stack %s: not quiescent after %v: %w", s.name, timeout, syscall.ETIMEDOUT))
+		if timeout > 0 && time.Now().After(deadline) {
+			errs = append(errs, fmt.Errorf("stack %s: not quiescent after %v (%d frames queued; or a frame waiting "+
+				"for ARP, or a connection's data or FIN unacknowledged), closed anyway: %w",
+				s.name, timeout, s.ntx, syscall.ETIMEDOUT))
 			break
 		}
 		for i := 0; i < 1000; i++ {

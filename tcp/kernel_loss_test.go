@@ -36,61 +36,25 @@ func kernelLossBytes() int {
 	return 16 << 20
 }
 
-// lossyKernel is the kernel peer behind a router: socat runs in a second namespace (K2,
-// 198.19.N+1.1/24) reached through the lab's namespace (K), which forwards and drops a random
-// pct % of the TCP frames each way in its nftables forward chain. Drops in the forward path are
-// real loss to both TCPs (a drop on the sending host's own egress would be reported to its TCP
-// as a local send failure and retried, not lost). It returns the peer's address.
+// lossyKernel is the kernel peer behind a router (lab.Lossy): socat runs in a second namespace
+// (NS2, Peer = 198.19.N+1.1/24) reached through the lab's namespace, which drops a random
+// pct % of the TCP frames each way.
 type lossyKernel struct {
 	*lab.Kernel
 	NS2  string
 	Peer string
+	l    *lab.Lossy
 }
 
 func (k *lossyKernel) Command(name string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", k.NS2, name}, args...)...)
+	return k.l.Command(name, args...)
 }
 
 func newLossyKernel(t *testing.T, subnet, pct int) (*lossyKernel, *stack.Stack) {
 	t.Helper()
-	if _, err := exec.LookPath("nft"); err != nil {
-		t.Fatal("nft not installed: run scripts/setup")
-	}
 	k, s := kernelStack(t, subnet, "tcp_rto_min_ms", "20", "gateway", fmt.Sprintf("198.19.%d.1", subnet))
-	lk := &lossyKernel{Kernel: k, NS2: k.NS + "b", Peer: fmt.Sprintf("198.19.%d.1", subnet+1)}
-	inner, peer := k.Veth+"f", k.Veth+"g"
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", lk.NS2).Run() })
-	sh := func(args ...string) {
-		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-		require.NoError(t, err, "%v: %s", args, out)
-	}
-	sh("ip", "netns", "add", lk.NS2)
-	sh("ip", "link", "add", inner, "netns", k.NS, "type", "veth", "peer", "name", peer, "netns", lk.NS2)
-	k.Exec(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	k.Exec(t, "ip", "addr", "add", fmt.Sprintf("198.19.%d.254/24", subnet+1), "dev", inner)
-	k.Exec(t, "ip", "link", "set", inner, "up")
-	in2 := func(args ...string) { sh(append([]string{"ip", "netns", "exec", lk.NS2}, args...)...) }
-	in2("ip", "link", "set", "lo", "up")
-	in2("ip", "addr", "add", lk.Peer+"/24", "dev", peer)
-	in2("ip", "link", "set", peer, "up")
-	in2("ip", "route", "add", "default", "via", fmt.Sprintf("198.19.%d.254", subnet+1), "rto_min", "20ms")
-	if _, err := exec.LookPath("ethtool"); err == nil {
-		for _, dev := range []string{inner, k.PeerVeth} {
-			exec.Command("ip", "netns", "exec", k.NS, "ethtool", "-K", dev, "gro", "off", "tso", "off", "gso", "off").Run()
-		}
-		in2("ethtool", "-K", peer, "tx", "off", "tso", "off", "gso", "off")
-	}
-	rules := fmt.Sprintf(`table inet zloss {
-	chain zfwd { type filter hook forward priority 0; meta l4proto tcp numgen random mod 100 < %d counter drop; }
-}`, pct)
-	path := filepath.Join(t.TempDir(), "loss.nft")
-	require.NoError(t, os.WriteFile(path, []byte(rules), 0o644))
-	k.Exec(t, "nft", "-f", path)
-	t.Cleanup(func() {
-		out, _ := exec.Command("ip", "netns", "exec", k.NS, "nft", "list", "table", "inet", "zloss").CombinedOutput()
-		t.Logf("nftables: %s", out)
-	})
-	return lk, s
+	l := lab.NewLossy(t, k, subnet, pct, "20ms")
+	return &lossyKernel{Kernel: k, NS2: l.NS, Peer: l.PeerIP, l: l}, s
 }
 
 // progress tracks the longest wall-clock gap between advances of a counter.

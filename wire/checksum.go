@@ -17,10 +17,12 @@ import (
 // counts as if followed by a zero byte. The exported functions wrap it so
 // that they inline and the call costs one jump.
 //
-// It walks b with a pointer and a count rather than by reslicing (each
-// b = b[k:] costs several instructions for the capacity arithmetic); every
-// load is in bounds by the count. The 8-byte loads are little-endian
-// (binary.LittleEndian on an array pointer: one MOV on amd64 and arm64).
+// It walks b with a base pointer, an offset and a count rather than by reslicing (each
+// b = b[k:] costs several instructions for the capacity arithmetic); every load is in bounds
+// by the count. The offset is added at each load, never to the pointer ahead of time: a
+// pointer advanced to the end of b's allocation is invalid under Go's unsafe.Pointer rules
+// even if never read (checkptr, which -race enables, fails it). The 8-byte loads are
+// little-endian (binary.LittleEndian on an array pointer: one MOV on amd64 and arm64).
 func sum(b []byte, initial uint32) uint32 {
 	n := len(b)
 	if n == 0 {
@@ -28,8 +30,9 @@ func sum(b []byte, initial uint32) uint32 {
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
 	var acc, c uint64
+	i := 0
 	for ; n >= 64; n -= 64 {
-		q := (*[64]byte)(p)
+		q := (*[64]byte)(unsafe.Add(p, i))
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[0:8]), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[8:16]), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[16:24]), c)
@@ -38,38 +41,38 @@ func sum(b []byte, initial uint32) uint32 {
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[40:48]), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[48:56]), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[56:64]), c)
-		p = unsafe.Add(p, 64)
+		i += 64
 	}
 	if n&32 != 0 {
-		q := (*[32]byte)(p)
+		q := (*[32]byte)(unsafe.Add(p, i))
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[0:8]), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[8:16]), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[16:24]), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[24:32]), c)
-		p = unsafe.Add(p, 32)
+		i += 32
 	}
 	if n&16 != 0 {
-		q := (*[16]byte)(p)
+		q := (*[16]byte)(unsafe.Add(p, i))
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[0:8]), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(q[8:16]), c)
-		p = unsafe.Add(p, 16)
+		i += 16
 	}
 	if n&8 != 0 {
-		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64((*[8]byte)(p)[:]), c)
-		p = unsafe.Add(p, 8)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:]), c)
+		i += 8
 	}
 	if n&7 != 0 {
 		var w uint64
 		if n&4 != 0 {
-			w = uint64(binary.LittleEndian.Uint32((*[4]byte)(p)[:]))
-			p = unsafe.Add(p, 4)
+			w = uint64(binary.LittleEndian.Uint32((*[4]byte)(unsafe.Add(p, i))[:]))
+			i += 4
 		}
 		if n&2 != 0 {
-			w |= uint64(binary.LittleEndian.Uint16((*[2]byte)(p)[:])) << (n & 4 * 8)
-			p = unsafe.Add(p, 2)
+			w |= uint64(binary.LittleEndian.Uint16((*[2]byte)(unsafe.Add(p, i))[:])) << (n & 4 * 8)
+			i += 2
 		}
 		if n&1 != 0 {
-			w |= uint64(*(*byte)(p)) << (n & 6 * 8)
+			w |= uint64(*(*byte)(unsafe.Add(p, i))) << (n & 6 * 8)
 		}
 		acc, c = bits.Add64(acc, w, c)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,7 +53,7 @@ func TestPongAnswersFromAlternatives(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "ping.py")
 	require.NoError(t, os.WriteFile(script, []byte(pingScript), 0o644))
 	var stop atomic.Bool
-	var stdout, stderr strings.Builder
+	var stdout, stderr lab.Output
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"-c", "-1", "-v", "-alts", "4", "pong", k.StackIP + ":7002"}, &stdout, &stderr, &stop)
@@ -80,7 +79,7 @@ func TestPongEchoesAStream(t *testing.T) {
 	rand.Read(data)
 	require.NoError(t, os.WriteFile(src, data, 0o644))
 	var stop atomic.Bool
-	var stdout, stderr strings.Builder
+	var stdout, stderr lab.Output
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"-c", "-1", "-s", "1000", "pong", k.StackIP + ":7003"}, &stdout, &stderr, &stop)

@@ -322,7 +322,7 @@ func (c *config) runFwd(ports []dpdk.Port, pool *dpdk.Pool, stop *atomic.Bool, p
 			nextStats = now + statsEvery
 		}
 		if e.first == 0 {
-			if now > waitEnd {
+			if c.wait > 0 && now > waitEnd {
 				err = fmt.Errorf("%s: no packet within %v", c.mode, c.wait)
 				break
 			}

@@ -100,7 +100,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.burst, "burst", 32, "receive burst size (txonly: packets per transmit burst)")
 	fs.Float64Var(&c.stats, "stats", 1, "forwarding modes: print per-port statistics every `SECONDS` (0: only at the end)")
 	fs.DurationVar(&c.dur, "t", 0, "run for `DURATION`, counted from the first packet (0: until -n, the peer's stop frame, link down or SIGINT)")
-	fs.DurationVar(&c.wait, "wait", 30*time.Second, "give up when the link or the first packet takes longer than `DURATION`")
+	fs.DurationVar(&c.wait, "wait", 0, "give up when the link or the first packet takes longer than `DURATION` (0: ping 30s, the other modes wait forever)")
 	fs.BoolVar(&c.verbose, "v", false, "print run diagnostics (GC count, context switches, poll-loop stalls) to stderr")
 	fs.IntVar(&c.gomaxprocs, "gomaxprocs", 1, "GOMAXPROCS during the run (0 leaves the runtime's choice)")
 	fs.StringVar(&c.pin, "pin", "process", "CPU placement: `process` (every thread of the process on -c), thread (only the polling thread), none")
@@ -151,6 +151,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.mode == "ping" && c.n == 0 {
 		c.n = 1_000_000
+	}
+	if c.mode == "ping" && c.wait == 0 {
+		c.wait = zfapp.PingWait
 	}
 	if c.size < minFrame || c.size > 9000 {
 		return nil, fmt.Errorf("zfpmd: -s %d: frame size must be %d..9000", c.size, minFrame)
@@ -297,7 +300,7 @@ func openPort(spec string, pool *dpdk.Pool, size int, wait time.Duration, stop *
 		if err == nil {
 			return p, nil
 		}
-		if time.Now().After(deadline) || stop.Load() {
+		if wait > 0 && time.Now().After(deadline) || stop.Load() {
 			return p, fmt.Errorf("%w (is the memif server up? waited %v)", err, wait)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -325,7 +328,8 @@ func tryOpenPort(spec string, pool *dpdk.Pool, size int) (dpdk.Port, error) {
 	return p, nil
 }
 
-// waitLink waits for the port's link to come up (a memif client connecting to its server).
+// waitLink waits for the port's link to come up (a memif client connecting to its server), at
+// most limit when it is > 0.
 func waitLink(p dpdk.Port, limit time.Duration, stop *atomic.Bool) error {
 	deadline := time.Now().Add(limit)
 	for {
@@ -336,7 +340,7 @@ func waitLink(p dpdk.Port, limit time.Duration, stop *atomic.Bool) error {
 		if l.Up {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if limit > 0 && time.Now().After(deadline) {
 			return fmt.Errorf("port %s: link still down after %v", p.Name(), limit)
 		}
 		if stop.Load() {

@@ -351,7 +351,7 @@ func (c *config) runPong(port dpdk.Port, stop *atomic.Bool, pl *placement, stder
 				end = tsc + uint64(c.dur.Seconds()*float64(hz))
 			}
 		}
-		if first == 0 && tsc > waitEnd {
+		if first == 0 && c.wait > 0 && tsc > waitEnd {
 			return fmt.Errorf("pong: no ping within %v", c.wait)
 		}
 		if (end != 0 && tsc > end) || (c.n > 0 && p.echoed >= c.n) {

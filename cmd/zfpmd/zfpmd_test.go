@@ -20,6 +20,7 @@ import (
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/ealtest"
+	"github.com/zocket/zocket/internal/lab"
 )
 
 var (
@@ -298,11 +299,13 @@ func TestParse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "pong", c.mode)
 	assert.Equal(t, devList{"net_memif0,role=server,socket=/run/zocket/zfpmd.sock"}, c.devs)
+	assert.Zero(t, c.wait, "a pong waits for its first ping forever")
 	c, err = parse([]string{"pingpong-ping"}, &errb)
 	require.NoError(t, err)
 	assert.Equal(t, "ping", c.mode)
 	assert.Equal(t, 0, c.cpu)
 	assert.Equal(t, int64(1_000_000), c.n)
+	assert.Equal(t, 30*time.Second, c.wait, "a ping gives up")
 	assert.Contains(t, c.devs[0], "role=client")
 	c, err = parse([]string{"-dev", "net_ring0", "-dev", "net_ring1", "-s", "1500", "txonly"}, &errb)
 	require.NoError(t, err)
@@ -332,7 +335,7 @@ func TestPingPongOverMemif(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	sock := fmt.Sprintf("/run/zocket/zfpmd-test-%d.sock", os.Getpid())
-	var pongOut bytes.Buffer
+	var pongOut lab.Output // read while pong still runs
 	pong := exec.CommandContext(ctx, bin, "-v", "-c", "1", "-wait", "20s",
 		"-dev", "net_memif0,role=server,socket="+sock, "pong")
 	pong.Env = append(os.Environ(), "ZOCKET_EAL_ARGS=") // the tool picks its own EAL arguments

@@ -49,6 +49,7 @@ type config struct {
 	dur                time.Duration
 	pcap               string
 	verbose            bool
+	linger             time.Duration // -linger
 	stop               *atomic.Bool
 }
 
@@ -75,11 +76,12 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.dur, "t", 0, "exit `DURATION` after the first datagram (0: no limit)")
 	fs.StringVar(&c.pcap, "pcap", "", "receive from a capture `FILE` replayed forever (net_pcap, infinite_rx)")
 	fs.BoolVar(&c.verbose, "v", false, "print diagnostics (GC cycles, allocations, counters) to stderr")
+	linger := zfapp.LingerFlag(fs)
 	pos, err := zfapp.Positional(fs, args)
 	if err != nil {
 		return nil, err
 	}
-	c.metrics = *metricsAddr
+	c.metrics, c.linger = *metricsAddr, *linger
 	if len(pos) < 1 || len(pos) > 2 {
 		fs.Usage()
 		return nil, errors.New("zfsink: expected LOCAL:PORT [REMOTE:PORT]")
@@ -133,10 +135,11 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 		c.cpu = int(a.IntOf(attr.CPU))
 	}
 	c.trace(stdout, "zf_init()")
-	app, err := zfapp.Open("zfsink", a, c.cpu, 30*time.Second)
+	app, err := zfapp.Open("zfsink", a, c.cpu, 0, c.stop) // a server: waits for its link forever
 	if err != nil {
 		return err
 	}
+	app.Linger = c.linger
 	if err := app.ServeMetrics(c.metrics); err != nil {
 		app.Close()
 		return err

@@ -26,7 +26,7 @@ func runSink(t *testing.T, k *lab.Kernel, send *exec.Cmd, args ...string) (stdou
 	t.Helper()
 	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047", k.Device(), k.StackIP))
 	var stop atomic.Bool
-	var o, e strings.Builder
+	var o, e lab.Output
 	done := make(chan int, 1)
 	go func() { done <- run(append([]string{"-c", "-1"}, args...), &o, &e, &stop) }()
 	time.Sleep(300 * time.Millisecond)
@@ -91,7 +91,7 @@ func TestWaitFDSink(t *testing.T) {
 	k := lab.NewKernelTap(t, 58)
 	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047", k.Device(), k.StackIP))
 	var stop atomic.Bool
-	var o, e strings.Builder
+	var o, e lab.Output
 	done := make(chan int, 1)
 	go func() { done <- run([]string{"-c", "-1", "-w", "-n", "3", k.StackIP + ":5000"}, &o, &e, &stop) }()
 	// The PMD creates the tap and raises it when the port starts; then it moves to the namespace.
@@ -130,7 +130,7 @@ func TestSinkServesMetrics(t *testing.T) {
 	ln.Close()
 	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=2047;name=sink", k.Device(), k.StackIP))
 	var stop atomic.Bool
-	var o, e strings.Builder
+	var o, e lab.Output
 	done := make(chan int, 1)
 	go func() { done <- run([]string{"-c", "-1", "-q", "-metrics", addr, k.StackIP + ":5000"}, &o, &e, &stop) }()
 	defer func() { stop.Store(true); <-done }()

@@ -44,6 +44,7 @@ type config struct {
 	cpu     int
 	conns   int
 	metrics string
+	linger  time.Duration // -linger
 }
 
 const usageText = `usage: zftcpmtpong [-q] [options] LOCAL:PORT
@@ -65,6 +66,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.config, "config", "", "attribute `CONFIG`: embedded name or file")
 	fs.IntVar(&c.cpu, "c", -1, "`CPU` for the receiving thread (-1: no pinning)")
 	fs.IntVar(&c.conns, "n", 0, "exit after `N` connections have closed (0: run until interrupted)")
+	linger := zfapp.LingerFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -76,7 +78,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if c.local, err = netip.ParseAddrPort(fs.Arg(0)); err != nil {
 		return nil, fmt.Errorf("zftcpmtpong: %w", err)
 	}
-	c.metrics = *metricsAddr
+	c.metrics, c.linger = *metricsAddr, *linger
 	return c, nil
 }
 
@@ -119,10 +121,11 @@ func serve(c *config, out io.Writer, stop *atomic.Bool) error {
 	if err != nil {
 		return err
 	}
-	app, err := zfapp.Open("zftcpmtpong", a, c.cpu, 30*time.Second)
+	app, err := zfapp.Open("zftcpmtpong", a, c.cpu, 0, stop) // a server: waits for its link forever
 	if err != nil {
 		return err
 	}
+	app.Linger = c.linger
 	if err := app.ServeMetrics(c.metrics); err != nil {
 		app.Close()
 		return err

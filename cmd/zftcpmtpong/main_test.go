@@ -22,7 +22,7 @@ func TestPongsKernelClients(t *testing.T) {
 	k := lab.NewKernel(t, 61)
 	t.Setenv("ZF_ATTR", fmt.Sprintf("interface=%s;local_ip=%s/24;n_bufs=4095", k.Device(), k.StackIP))
 	var stop atomic.Bool
-	var o, e strings.Builder
+	var o, e lab.Output
 	done := make(chan int, 1)
 	go func() { done <- run([]string{"-n", "2", k.StackIP + ":6000"}, &o, &e, &stop) }()
 	time.Sleep(300 * time.Millisecond)

@@ -26,7 +26,12 @@
 // closes; `pong -sink` reads and discards; each prints "bulk rx|tx bytes=… secs=… gbps=…",
 // the receiver timing from its first byte to the FIN.
 //
-// Options -c, -config, -v, -gc, -hk, -wait, -bulk, -sink, -w are zocket's; the rest are
+// Ending: the pong waits for its connection forever unless -wait says otherwise (the ping gives
+// up after 30 s). At the end either side sends its FIN after the data it queued and waits until
+// the peer acknowledged both, or TCP gave up by its retry limits, and says what it gave up on
+// (exit 1); -linger DURATION bounds that wait.
+//
+// Options -c, -config, -v, -gc, -hk, -wait, -linger, -bulk, -sink, -w are zocket's; the rest are
 // TCPDirect's. -w warms the send path (Conn.SendSingleWarm) while the ping waits.
 package main
 

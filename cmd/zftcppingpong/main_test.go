@@ -50,7 +50,7 @@ func TestPongEchoesAStream(t *testing.T) {
 	rand.Read(data)
 	require.NoError(t, os.WriteFile(src, data, 0o644))
 	var stop atomic.Bool
-	var stdout, stderr strings.Builder
+	var stdout, stderr lab.Output
 	done := make(chan int, 1)
 	go func() { done <- run([]string{"-c", "-1", "-v", "pong", k.StackIP + ":7001"}, &stdout, &stderr, &stop) }()
 	time.Sleep(300 * time.Millisecond)
@@ -77,7 +77,7 @@ func TestPongEchoesAStream(t *testing.T) {
 func TestPongSpeaksSockperf(t *testing.T) {
 	k := lab.NewKernelForTool(t, 74)
 	var stop atomic.Bool
-	var stdout, stderr strings.Builder
+	var stdout, stderr lab.Output
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"-c", "-1", "pong", "--sockperf", k.StackIP + ":11111"}, &stdout, &stderr, &stop)
@@ -92,4 +92,51 @@ func TestPongSpeaksSockperf(t *testing.T) {
 	assert.Regexp(t, `ReceivedMessages=[1-9]\d*`, s)
 	assert.Contains(t, s, "percentile 50.000")
 	assert.Contains(t, stderr.String(), "pong: echoed")
+}
+
+// TestPongStopsAgainstAZeroWindow: a sockperf client that asks for answers and never reads
+// them fills the pong's send queue and holds its window shut; stop (SIGINT) still ends the
+// pong, whose send loop used to ignore it, and -linger bounds its wait for the unsent echo,
+// saying what it gave up on.
+func TestPongStopsAgainstAZeroWindow(t *testing.T) {
+	k := lab.NewKernelForTool(t, 75)
+	const client = `
+import socket, struct, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+for _ in range(100):
+    try:
+        s.connect((sys.argv[1], 11112)); break
+    except ConnectionRefusedError:
+        import time; time.sleep(0.05)
+msg = struct.pack(">QHI", 1, 3, 1024) + bytes(1010)
+s.settimeout(2)
+try:
+    while True: s.sendall(msg)
+except socket.timeout:
+    print("blocked", flush=True)
+sys.stdin.read()
+`
+	var stop atomic.Bool
+	var stdout, stderr lab.Output
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"-c", "-1", "-linger", "1s", "pong", "--sockperf", k.StackIP + ":11112"}, &stdout, &stderr, &stop)
+	}()
+	cmd := k.Command("python3", "-c", client, k.StackIP)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	out, _ := lab.Background(t, cmd)
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "blocked") }, 20*time.Second, 10*time.Millisecond,
+		"the client never blocked: %s\npong: %s", out, &stderr)
+	stop.Store(true)
+	select {
+	case code := <-done:
+		assert.Equal(t, 1, code, "%s", stderr.String())
+		assert.Contains(t, stderr.String(), "-linger 1s passed")
+	case <-time.After(15 * time.Second):
+		t.Fatalf("pong did not end after stop: %s", stderr.String())
+	}
 }

@@ -24,7 +24,10 @@
 // at a moment agreed and unmeasured, and a "sync" round trip follows before measuring goes on
 // (the same scheme as zfpmd's floor). A "stop" datagram ends the pong.
 //
-// Options -c, -config, -v, -gc, -hk, -wait, -idle are zocket's; the rest are TCPDirect's.
+// The pong waits for its first ping forever unless -wait says otherwise (the ping gives up after
+// 30 s); at exit -linger bounds the wait for queued datagrams to leave.
+//
+// Options -c, -config, -v, -gc, -hk, -wait, -idle, -linger are zocket's; the rest are TCPDirect's.
 package main
 
 import (
@@ -67,6 +70,7 @@ type config struct {
 	gc            bool
 	hk            time.Duration
 	wait          time.Duration
+	linger        time.Duration // -linger
 	idle          time.Duration
 	stop          *atomic.Bool
 }
@@ -101,13 +105,14 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.verbose, "v", false, "print diagnostics (GC cycles before/after, allocations, counters) to stderr")
 	fs.BoolVar(&c.gc, "gc", true, "leave the garbage collector on (it has nothing to collect: the loop allocates nothing)")
 	fs.DurationVar(&c.hk, "hk", 2*time.Millisecond, "housekeeping yield every `DURATION` (0: never)")
-	fs.DurationVar(&c.wait, "wait", 30*time.Second, "give up when the link or the first answer takes longer than `DURATION`")
+	fs.DurationVar(&c.wait, "wait", 0, "give up when the link or the first answer takes longer than `DURATION` (0: pong waits forever, ping 30s)")
+	linger := zfapp.LingerFlag(fs)
 	fs.DurationVar(&c.idle, "idle", 5*time.Second, "pong: exit when nothing arrived for `DURATION` after the first datagram (0: never)")
 	pos, err := zfapp.Positional(fs, args)
 	if err != nil {
 		return nil, err
 	}
-	c.metrics = *metricsAddr
+	c.metrics, c.linger = *metricsAddr, *linger
 	if len(pos) < 2 || len(pos) > 3 {
 		fs.Usage()
 		return nil, errors.New("zfudppingpong: expected ping|pong LOCAL:PORT REMOTE:PORT")
@@ -115,6 +120,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	c.mode = pos[0]
 	if c.mode != "ping" && c.mode != "pong" {
 		return nil, fmt.Errorf("zfudppingpong: unknown mode %q (ping or pong)", c.mode)
+	}
+	if c.wait == 0 && c.mode == "ping" {
+		c.wait = zfapp.PingWait
 	}
 	if c.local, err = zfapp.ParseAddr(pos[1]); err != nil {
 		return nil, err
@@ -156,10 +164,11 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	app, err := zfapp.Open("zfudppingpong", a, c.cpu, c.wait)
+	app, err := zfapp.Open("zfudppingpong", a, c.cpu, c.wait, c.stop)
 	if err != nil {
 		return err
 	}
+	app.Linger = c.linger
 	if err := app.ServeMetrics(c.metrics); err != nil {
 		app.Close()
 		return err

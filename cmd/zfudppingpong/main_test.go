@@ -61,7 +61,7 @@ func TestPongSpeaksSockperf(t *testing.T) {
 		t.Run(fmt.Sprintf("spoofed=%d", spoofed), func(t *testing.T) {
 			k := lab.NewKernelForTool(t, 53+i)
 			var stop atomic.Bool
-			var stdout, stderr strings.Builder
+			var stdout, stderr lab.Output
 			done := make(chan int, 1)
 			go func() {
 				done <- run([]string{"-c", "-1", "-idle", "0", "pong", "--sockperf", k.StackIP + ":11111"}, &stdout, &stderr, &stop)
@@ -109,6 +109,10 @@ func TestParseErrors(t *testing.T) {
 	require.NoError(t, err, "flags after the mode, as `pong --sockperf` is written")
 	assert.True(t, c.sockperf)
 	assert.Equal(t, 14, c.size)
+	assert.Zero(t, c.wait, "a pong waits for its first ping forever")
+	c, err = parse([]string{"ping", "198.18.0.1:1", "198.18.0.2:1"}, &strings.Builder{})
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Second, c.wait, "a ping gives up")
 }
 
 // TestSockperfPeersLRU: the transmitter table keeps the maxSockperfPeers most recently

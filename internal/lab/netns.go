@@ -1,11 +1,13 @@
 package lab
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,6 +96,13 @@ func NewKernelTap(t testing.TB, n int) *Kernel {
 func (k *Kernel) MoveTap(t testing.TB) {
 	t.Helper()
 	run(t, "ip", "link", "set", k.Veth, "netns", k.NS)
+	k.UpTap(t)
+}
+
+// UpTap addresses and raises the tap interface once it is in the namespace: moved there by
+// MoveTap, or made there by a command run inside it (Command) that probed Device.
+func (k *Kernel) UpTap(t testing.TB) {
+	t.Helper()
 	k.Exec(t, "sysctl", "-qw", "net.ipv6.conf."+k.Veth+".disable_ipv6=1")
 	k.Exec(t, "ip", "addr", "add", fmt.Sprintf("%s/%d", k.KernelIP, k.Prefix), "dev", k.Veth)
 	k.Exec(t, "ip", "link", "set", k.Veth, "up")
@@ -130,31 +139,55 @@ func NewKernelForTool(t *testing.T, n int) *Kernel {
 	return k
 }
 
+// Output collects a command's output. It is safe for the command's writer (exec's copying
+// goroutine, or a tool run on a goroutine of its own) and the test reading it at once: every
+// test that reads a running command's output goes through one, so that `go test -race` passes.
+type Output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p; it never fails.
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+// String returns what was written so far.
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
 // Start starts a peer command (socat, sockperf…) for the test's duration and returns its
 // combined output; the command is killed when the test ends.
-func Start(t testing.TB, cmd *exec.Cmd) *strings.Builder {
+func Start(t testing.TB, cmd *exec.Cmd) *Output {
 	t.Helper()
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := new(Output)
+	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return &out
+	return out
 }
 
 // Background runs cmd (a peer inside a namespace) while the test polls its stack; done
 // reports its end, out collects its output. A command still running when the test ends is
 // killed.
-func Background(t testing.TB, cmd *exec.Cmd) (out *strings.Builder, done <-chan error) {
+func Background(t testing.TB, cmd *exec.Cmd) (out *Output, done <-chan error) {
 	t.Helper()
-	out = &strings.Builder{}
+	out = new(Output)
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
-	ch := make(chan error, 1)
-	go func() { ch <- cmd.Wait() }()
+	ch, exited := make(chan error, 1), make(chan struct{})
+	go func() { ch <- cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-exited:
+		default:
 			cmd.Process.Kill()
-			<-ch
+			<-exited
 		}
 	})
 	return out, ch

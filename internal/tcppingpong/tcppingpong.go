@@ -50,6 +50,7 @@ type config struct {
 	warmSend bool
 	hk       time.Duration
 	wait     time.Duration
+	linger   time.Duration
 	bulk     time.Duration
 	sink     bool
 	nalts    int
@@ -88,7 +89,8 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.gc, "gc", true, "leave the garbage collector on (it has nothing to collect: the loop allocates nothing)")
 	fs.BoolVar(&c.warmSend, "w", false, "ping: warm the send path (SendSingleWarm) while waiting for the echo")
 	fs.DurationVar(&c.hk, "hk", 2*time.Millisecond, "housekeeping yield every `DURATION` (0: never)")
-	fs.DurationVar(&c.wait, "wait", 30*time.Second, "give up when the link, the connection or the first answer takes longer than `DURATION`")
+	fs.DurationVar(&c.wait, "wait", 0, "give up when the link, the connection or the first answer takes longer than `DURATION` (0: pong waits forever, ping 30s)")
+	linger := zfapp.LingerFlag(fs)
 	fs.DurationVar(&c.bulk, "bulk", 0, "ping: send as fast as possible for `DURATION` (bulk throughput) instead of ping-pong")
 	if tool.Alts {
 		fs.IntVar(&c.nalts, "alts", 3, "pong: `N` alternatives kept queued with candidate replies (1..64)")
@@ -98,7 +100,7 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.metrics = *metricsAddr
+	c.metrics, c.linger = *metricsAddr, *linger
 	if len(pos) != 2 {
 		fs.Usage()
 		return nil, errors.New(tool.Name + ": expected ping|pong HOST:PORT")
@@ -106,6 +108,9 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 	c.mode = pos[0]
 	if c.mode != "ping" && c.mode != "pong" {
 		return nil, fmt.Errorf("%s: unknown mode %q (ping or pong)", tool.Name, c.mode)
+	}
+	if c.wait == 0 && c.mode == "ping" {
+		c.wait = zfapp.PingWait
 	}
 	if c.addr, err = zfapp.ParseAddr(pos[1]); err != nil {
 		return nil, err
@@ -164,10 +169,11 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	app, err := zfapp.Open(c.tool.Name, a, c.cpu, c.wait)
+	app, err := zfapp.Open(c.tool.Name, a, c.cpu, c.wait, c.stop)
 	if err != nil {
 		return err
 	}
+	app.Linger = c.linger
 	if err := app.ServeMetrics(c.metrics); err != nil {
 		app.Close()
 		return err
@@ -237,13 +243,7 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 		_ = alts.Release(l.st, alt)
 	}
 	l.alts = nil
-	if err == nil {
-		err = l.finish()
-	}
-	if cerr := closeAll(); err == nil && cerr != nil && !errors.Is(cerr, syscall.ETIMEDOUT) {
-		err = cerr
-	}
-	return err
+	return errors.Join(err, closeAll())
 }
 
 // deadline returns a function that reports whether d has passed since now.
@@ -267,7 +267,7 @@ func (l *loop) accept(lis *tcp.Listener) error {
 		if l.c.stop.Load() {
 			return errors.New("pong: interrupted")
 		}
-		if late() {
+		if l.c.wait > 0 && late() {
 			return fmt.Errorf("pong: no connection to %v within %v", l.c.addr, l.c.wait)
 		}
 	}
@@ -312,7 +312,9 @@ func (l *loop) connect() error {
 // empty turns, returns false so that the caller can check its clocks and flags).
 func (l *loop) poll() bool { return zfapp.Poll(l.st, l.mux, l.evs) }
 
-// send sends all of b, running the reactor while the send queue is full.
+// send sends all of b, running the reactor while the send queue is full, until stop is set
+// (a peer that keeps its window closed must not hang the tool): then it fails with EINTR,
+// what it queued staying queued for the close to deliver.
 func (l *loop) send(b []byte) error {
 	for len(b) > 0 {
 		n, err := l.conn.SendSingle(b, 0)
@@ -321,6 +323,9 @@ func (l *loop) send(b []byte) error {
 		}
 		b = b[n:]
 		if len(b) > 0 {
+			if l.c.stop.Load() {
+				return fmt.Errorf("%s: interrupted with %d bytes not yet queued: %w", l.c.mode, len(b), syscall.EINTR)
+			}
 			l.st.Perform()
 		}
 	}
@@ -501,30 +506,6 @@ func (l *loop) bulkSink(stdout io.Writer) error {
 	}
 	secs := time.Since(start).Seconds()
 	fmt.Fprintf(stdout, "bulk rx bytes=%d secs=%.3f gbps=%.3f\n", got, secs, float64(got)*8/secs/1e9)
-	return nil
-}
-
-// finish closes gracefully: our FIN, then the peer's (its data read and dropped), for up to a
-// second.
-func (l *loop) finish() error {
-	conn := l.conn
-	if err := conn.ShutdownTx(); err != nil && !errors.Is(err, syscall.ENOTCONN) {
-		return err
-	}
-	late := l.deadline(time.Second)
-	for !late() {
-		l.st.Perform()
-		conn.ZcRecv(l.msg)
-		if len(l.msg.Iov) > 0 {
-			eof := len(l.msg.Iov[len(l.msg.Iov)-1]) == 0
-			if _, err := conn.ZcRecvDone(l.msg); err != nil || eof {
-				break
-			}
-		}
-		if s := conn.State(); s == tcp.StateClose || s == tcp.StateTimeWait {
-			break
-		}
-	}
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Run is every command's main: parse reads the command line (flag.ErrHelp exits 0, any other
@@ -80,3 +81,8 @@ func ParseAddr(s string) (netip.AddrPort, error) {
 	}
 	return netip.AddrPort{}, fmt.Errorf("%s has no IPv4 address", host)
 }
+
+// PingWait is how long a ping (a client) waits by default for the link, its connection and
+// the first answer. A pong (a server) waits for its first ping forever by default, as
+// TCPDirect's do; each tool's -wait sets either.
+const PingWait = 30 * time.Second

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -59,6 +60,7 @@ func Attr(config string, extra ...string) (*stack.Attr, error) {
 type App struct {
 	Stack       *stack.Stack
 	CPU         int
+	Linger      time.Duration // Close's bound on the wait for delivery (-linger); 0: as long as TCP retries
 	prefix      string
 	ownEAL      bool   // Open started EAL, so Close cleans it up
 	stopMetrics func() // the -metrics server, if any
@@ -82,8 +84,9 @@ func (app *App) ServeMetrics(addr string) error {
 
 // Open starts EAL (unless running already) with its main lcore on cpu — the attribute eal_args
 // when it was set, else ealargs.For's choice — and opens the stack, waiting up to wait for the
-// port's link (a memif client waits for its server).
-func Open(name string, a *stack.Attr, cpu int, wait time.Duration) (*App, error) {
+// port's link (a memif client waits for its server, a server for its client); wait ≤ 0 waits
+// until the link comes up or stop (when not nil) is set, which fails with EINTR.
+func Open(name string, a *stack.Attr, cpu int, wait time.Duration, stop *atomic.Bool) (*App, error) {
 	app := &App{CPU: cpu}
 	if !eal.Initialized() {
 		var args []string
@@ -101,12 +104,14 @@ func Open(name string, a *stack.Attr, cpu int, wait time.Duration) (*App, error)
 	}
 	prepareSocket(a.StrOf(attr.Interface))
 	deadline := time.Now().Add(wait)
+	late := func() bool { return wait > 0 && time.Now().After(deadline) }
+	interrupted := func() bool { return stop != nil && stop.Load() }
 	var err error
 	for {
 		if app.Stack, err = stack.New(a); err == nil {
 			break
 		}
-		if !strings.HasPrefix(a.StrOf(attr.Interface), "net_memif") || time.Now().After(deadline) {
+		if !strings.HasPrefix(a.StrOf(attr.Interface), "net_memif") || late() || interrupted() {
 			app.Close()
 			return nil, err
 		}
@@ -117,16 +122,25 @@ func Open(name string, a *stack.Attr, cpu int, wait time.Duration) (*App, error)
 		if err == nil && l.Up {
 			return app, nil
 		}
-		if time.Now().After(deadline) {
+		if late() {
 			app.Close()
 			return nil, fmt.Errorf("interface %s: link still down after %v", redact.String(a.StrOf(attr.Interface)), wait)
+		}
+		if interrupted() {
+			app.Close()
+			return nil, fmt.Errorf("interface %s: interrupted while waiting for the link: %w", a.StrOf(attr.Interface), syscall.EINTR)
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
-// Close closes zockets (nil entries skipped) and the stack, running the reactor a little so
-// that what they sent last (a multicast leave) goes out, then cleans EAL up if Open started it.
+// Close ends the run gracefully: each TCP connection among zockets sends its FIN after its
+// queued data and the reactor runs until the peer acknowledged both or TCP gave up (finish);
+// then every zocket (nil entries skipped) is closed, the reactor runs until the stack is
+// quiescent (stack.Shutdown) and the stack is freed, and EAL is cleaned up if Open started it.
+// Linger, when > 0, bounds the whole wait. The error says what was given up on: a connection
+// TCP ended (ETIMEDOUT when its retransmissions ran out), or, past Linger, what was still
+// unacknowledged (ETIMEDOUT).
 func (app *App) Close(zockets ...interface{ Close() error }) error {
 	var err error
 	if app.stopMetrics != nil {
@@ -140,7 +154,13 @@ func (app *App) Close(zockets ...interface{ Close() error }) error {
 				zs = append(zs, z)
 			}
 		}
-		err = stack.Shutdown(app.Stack, 200*time.Millisecond, zs...)
+		start := time.Now()
+		ferr := finish(app.Stack, app.Linger, zs)
+		rest := time.Duration(0)
+		if app.Linger > 0 {
+			rest = max(app.Linger-time.Since(start), time.Nanosecond)
+		}
+		err = errors.Join(ferr, stack.Shutdown(app.Stack, rest, zs...))
 		if app.zeroCopy && errors.Is(err, syscall.EBUSY) && !errors.Is(err, syscall.ETIMEDOUT) {
 			err = nil // buffers still lent to memif's receive ring (see zeroCopyMemif)
 		}
