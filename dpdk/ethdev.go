@@ -440,11 +440,13 @@ func (rp *RingPair) Close() error {
 
 // RxQueueCount returns how many received frames wait in queue q (rte_eth_rx_queue_count; for
 // the ports of a RingPair, the ring's count).
-// Not every PMD can tell: the error then wraps ENOTSUP.
+// Not every PMD can tell (net_memif, net_tap, net_af_packet): the error is then ENOTSUP. The
+// error is the bare syscall.Errno, not an *Error, so that asking allocates nothing: callers
+// such as Stack.HasPendingWork poll it from a busy loop.
 func (p Port) RxQueueCount(q uint16) (int, error) {
 	r := C.zk_rx_queue_count(C.uint16_t(p), C.uint16_t(q))
 	if r < 0 {
-		return 0, &Error{Call: "rte_eth_rx_queue_count", Errno: syscall.Errno(-r)}
+		return 0, syscall.Errno(-r)
 	}
 	return int(r), nil
 }

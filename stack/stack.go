@@ -56,6 +56,7 @@ type Stack struct {
 
 	// Cross-goroutine view for HasPendingWork.
 	nextTimer atomic.Int64
+	txPending atomic.Bool // frames wait in txq or in the fault shim (setTxPending)
 
 	// Counters are updated by the reactor; see Counters().
 	ctr Counters
