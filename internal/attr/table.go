@@ -434,7 +434,8 @@ var defs = [numIDs]def{
 		name: "cpu", kind: kindInt, defInt: -1, min: -1, max: 4095,
 		components: "zf_stack",
 		summary:    "CPU to pin the goroutine's thread that polls the stack to; -1 - no pinning.",
-		detail: "The stack locks the creating goroutine to its OS thread in any case; a busy-" +
+		detail: "stack.New locks the creating goroutine to its OS thread in any case, and " +
+			"Close (from that goroutine) unlocks it and restores the thread's CPU mask; a busy-" +
 			"polling stack needs a core of its own.",
 	},
 	RxBurst: {
