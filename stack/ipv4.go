@@ -97,16 +97,20 @@ func (s *Stack) ipv4Input(m *dpdk.Mbuf, frame []byte, l2 int) bool {
 
 // NextHop returns the address whose MAC a packet to dst is sent to: dst itself inside the local
 // subnet (and for broadcast and multicast), the gateway otherwise. Without a gateway, an
-// off-subnet destination fails with ENETUNREACH.
+// off-subnet destination fails with an error wrapping ENETUNREACH; the error is preallocated
+// (it does not name dst), since transports ask once per packet they answer, hostile ones too.
 func (s *Stack) NextHop(dst [4]byte) ([4]byte, error) {
 	if s.onLink(dst) {
 		return dst, nil
 	}
 	if s.gateway == ([4]byte{}) {
-		return dst, fmt.Errorf("stack: no route to %d.%d.%d.%d (set attr gateway): %w", dst[0], dst[1], dst[2], dst[3], syscall.ENETUNREACH)
+		return dst, errNoRoute
 	}
 	return s.gateway, nil
 }
+
+// errNoRoute is NextHop's ENETUNREACH, made once.
+var errNoRoute = fmt.Errorf("stack: no route off the local subnet (set attr gateway): %w", syscall.ENETUNREACH)
 
 func (s *Stack) onLink(dst [4]byte) bool {
 	if wire.IsMulticast4(dst) || wire.IsBroadcast4(dst) {

@@ -318,6 +318,9 @@ func TestNoRouteOffSubnet(t *testing.T) {
 	r := lab.NewRaw(t)
 	_, err := r.S.NextHop([4]byte{198, 19, 0, 1})
 	assert.True(t, errors.Is(err, syscall.ENETUNREACH), "got %v", err)
+	assert.Contains(t, err.Error(), "gateway", "says what to set")
+	// Every hostile off-subnet packet a transport answers asks: no allocation per packet.
+	assert.Zero(t, testing.AllocsPerRun(100, func() { r.S.NextHop([4]byte{198, 19, 0, 1}) }))
 	nh, err := r.S.NextHop(lab.PeerIP)
 	require.NoError(t, err)
 	assert.Equal(t, lab.PeerIP, nh)
