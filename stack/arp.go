@@ -353,7 +353,7 @@ func (s *Stack) arpInput(m *dpdk.Mbuf, frame []byte, l2 int) {
 		return
 	}
 	if a.Op() != wire.ARPRequest {
-		m.Free()
+		s.discard(m)
 		return
 	}
 	// Answer in place: the request's buffer becomes the reply.

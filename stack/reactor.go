@@ -66,6 +66,9 @@ func (s *Stack) turn() (events int, busy bool) {
 	if s.ntx > 0 {
 		s.flush()
 	}
+	if s.ndrop > 0 {
+		s.freeDiscarded()
+	}
 	s.setTxPending(s.ntx > 0 || s.faults.held > 0)
 	return events, busy
 }

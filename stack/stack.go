@@ -40,6 +40,8 @@ type Stack struct {
 	rx        []*dpdk.Mbuf
 	txq       []*dpdk.Mbuf
 	ntx       int
+	dropq     []*dpdk.Mbuf // frames to free at the end of the turn (discard)
+	ndrop     int
 	spin      int
 	clock     Clock
 	now       int64
@@ -136,6 +138,7 @@ func (s *Stack) open() (st *Stack, err error) {
 	burst := int(a.IntOf(attr.RxBurst))
 	s.rx = dpdk.NewMbufArray(burst)
 	s.txq = dpdk.NewMbufArray(int(a.IntOf(attr.TxRingMax)))
+	s.dropq = dpdk.NewMbufArray(burst)
 	if hz := dpdk.TSCHz(); hz > 0 {
 		s.tscMul = uint64((uint64(1e9) << 32) / hz)
 	}
@@ -282,8 +285,10 @@ func (s *Stack) Close() error {
 	s.ntx = 0
 	err := s.port.Close()
 	if s.rx != nil {
+		s.freeDiscarded()
 		dpdk.FreeMbufArray(s.rx)
 		dpdk.FreeMbufArray(s.txq)
+		dpdk.FreeMbufArray(s.dropq)
 	}
 	if s.pool != nil {
 		if n := s.pool.InUse(); n != 0 {
