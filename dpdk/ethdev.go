@@ -39,6 +39,9 @@ var pciAddr = regexp.MustCompile(`^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{
 //     "net_af_packet0,iface=veth0", "net_ring0" … is created with rte_vdev_init (an existing
 //     port of that name, e.g. one created by EAL's --vdev, is returned as it is);
 //   - a PCI address "0000:3b:00.0" (with optional ",devargs") is probed with rte_dev_probe.
+//
+// Errors: ENODEV when no driver takes a virtual device's name, otherwise the DPDK call's errno
+// (an *Error naming the call).
 func Probe(spec string) (Port, error) {
 	name, args, _ := strings.Cut(spec, ",")
 	if p, err := PortByName(name); err == nil {
@@ -56,6 +59,11 @@ func Probe(spec string) (Port, error) {
 		cargs := C.CString(args)
 		defer C.free(unsafe.Pointer(cargs))
 		if r := C.rte_vdev_init(cname, cargs); r < 0 {
+			if r == -1 && C.zk_errno() <= 0 {
+				// rte_vdev_init's bare -1: no driver took the name (or its probe failed
+				// without saying why), not EPERM.
+				return 0, &Error{Call: "rte_vdev_init(" + spec + "): no driver for the device", Errno: syscall.ENODEV}
+			}
 			return 0, callErr("rte_vdev_init("+spec+")", r)
 		}
 	}

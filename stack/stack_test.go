@@ -308,8 +308,7 @@ func TestNewRefusesBadAttributes(t *testing.T) {
 			_, err := stack.New(a)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.name)
-			var errno syscall.Errno
-			assert.True(t, errors.As(err, &errno), "errno in %v", err)
+			assert.ErrorIs(t, err, tc.errno)
 		})
 	}
 }
