@@ -58,7 +58,13 @@ func Probe(spec string) (Port, error) {
 	} else {
 		cargs := C.CString(args)
 		defer C.free(unsafe.Pointer(cargs))
-		if r := C.rte_vdev_init(cname, cargs); r < 0 {
+		// memif's probe reports, at error level, that it cannot register its multi-process
+		// hook under --in-memory: nothing to act on. Its log is quieted for the probe unless
+		// raised above errors (log_level); a failed probe still returns its errno.
+		restore := quietLog("pmd.net.memif", strings.HasPrefix(name, "net_memif"))
+		r := C.rte_vdev_init(cname, cargs)
+		restore()
+		if r < 0 {
 			if r == -1 && C.zk_errno() <= 0 {
 				// rte_vdev_init's bare -1: no driver took the name (or its probe failed
 				// without saying why), not EPERM.
@@ -196,7 +202,12 @@ func (p Port) Configure(cfg *Config) error {
 
 // Start starts the port (rte_eth_dev_start).
 func (p Port) Start() error {
-	if r := C.rte_eth_dev_start(C.uint16_t(p)); r < 0 {
+	// A memif client started before its server listens says so at error level and connects
+	// later by itself: quieted as in Probe.
+	restore := quietLog("pmd.net.memif", strings.HasPrefix(p.Name(), "net_memif"))
+	r := C.rte_eth_dev_start(C.uint16_t(p))
+	restore()
+	if r < 0 {
 		return callErr("rte_eth_dev_start", r)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/internal/ealargs"
 )
 
 // Stack is one polling context (TCPDirect's zf_stack): a DPDK port and queue, a packet pool, a
@@ -117,7 +118,9 @@ func (s *Stack) open() (st *Stack, err error) {
 		return nil, err
 	}
 	if !eal.Initialized() {
-		if err := eal.Init(a.EALArgv()); err != nil {
+		// DPDK's log below warnings unless log_level asks (eal_args' own --log-level wins).
+		args := append([]string{ealargs.LogArg(a.IntOf(attr.LogLevel))}, a.EALArgv()...)
+		if err := eal.Init(args); err != nil {
 			return nil, fmt.Errorf("stack: attr eal_args: %w", err)
 		}
 	}
