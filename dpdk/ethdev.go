@@ -62,15 +62,18 @@ func Probe(spec string) (Port, error) {
 		// hook under --in-memory: nothing to act on. Its log is quieted for the probe unless
 		// raised above errors (log_level); a failed probe still returns its errno.
 		restore := quietLog("pmd.net.memif", strings.HasPrefix(name, "net_memif"))
-		r := C.rte_vdev_init(cname, cargs)
+		var errno C.int
+		r := C.zk_vdev_init(cname, cargs, &errno)
 		restore()
-		if r < 0 {
-			if r == -1 && C.zk_errno() <= 0 {
-				// rte_vdev_init's bare -1: no driver took the name (or its probe failed
-				// without saying why), not EPERM.
-				return 0, &Error{Call: "rte_vdev_init(" + spec + "): no driver for the device", Errno: syscall.ENODEV}
-			}
-			return 0, callErr("rte_vdev_init("+spec+")", r)
+		switch {
+		case r == -1 && errno <= 0:
+			// rte_vdev_init's bare -1: no driver took the name (or its probe failed without
+			// saying why), not EPERM.
+			return 0, &Error{Call: "rte_vdev_init(" + spec + "): no driver for the device", Errno: syscall.ENODEV}
+		case r == -1:
+			return 0, &Error{Call: "rte_vdev_init(" + spec + ")", Errno: syscall.Errno(errno)}
+		case r < 0:
+			return 0, &Error{Call: "rte_vdev_init(" + spec + ")", Errno: syscall.Errno(-r)}
 		}
 	}
 	return PortByName(name)
