@@ -13,6 +13,9 @@
 // errors.Is(err, syscall.ENOMEM) works. Hot-path calls (bursts, bulk alloc/free) return counts or
 // preallocated errnos and never allocate.
 //
+// Mbuf reference counts are updated without atomics: all holders of an mbuf must be on one
+// thread (see Mbuf.Refcnt).
+//
 // EAL (package eal) must be initialised before anything here is used.
 package dpdk
 

@@ -41,6 +41,9 @@ var pciAddr = regexp.MustCompile(`^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{
 //     "net_af_packet0,iface=veth0", "net_ring0" … is created with rte_vdev_init (an existing
 //     port of that name, e.g. one created by EAL's --vdev, is returned as it is);
 //   - a PCI address "0000:3b:00.0" (with optional ",devargs") is probed with rte_dev_probe.
+//
+// Errors: ENODEV when no driver takes a virtual device's name, otherwise the DPDK call's errno
+// (an *Error naming the call).
 func Probe(spec string) (Port, error) {
 	name, args, _ := strings.Cut(spec, ",")
 	if p, err := PortByName(name); err == nil {
@@ -57,8 +60,22 @@ func Probe(spec string) (Port, error) {
 	} else {
 		cargs := C.CString(args)
 		defer C.free(unsafe.Pointer(cargs))
-		if r := C.rte_vdev_init(cname, cargs); r < 0 {
-			return 0, callErr("rte_vdev_init("+redact.String(spec)+")", r)
+		// memif's probe reports, at error level, that it cannot register its multi-process
+		// hook under --in-memory: nothing to act on. Its log is quieted for the probe unless
+		// raised above errors (log_level); a failed probe still returns its errno.
+		restore := quietLog("pmd.net.memif", strings.HasPrefix(name, "net_memif"))
+		var errno C.int
+		r := C.zk_vdev_init(cname, cargs, &errno)
+		restore()
+		switch {
+		case r == -1 && errno <= 0:
+			// rte_vdev_init's bare -1: no driver took the name (or its probe failed without
+			// saying why), not EPERM.
+			return 0, &Error{Call: "rte_vdev_init(" + redact.String(spec) + "): no driver for the device", Errno: syscall.ENODEV}
+		case r == -1:
+			return 0, &Error{Call: "rte_vdev_init(" + redact.String(spec) + ")", Errno: syscall.Errno(errno)}
+		case r < 0:
+			return 0, &Error{Call: "rte_vdev_init(" + redact.String(spec) + ")", Errno: syscall.Errno(-r)}
 		}
 	}
 	return PortByName(name)
@@ -190,7 +207,12 @@ func (p Port) Configure(cfg *Config) error {
 
 // Start starts the port (rte_eth_dev_start).
 func (p Port) Start() error {
-	if r := C.rte_eth_dev_start(C.uint16_t(p)); r < 0 {
+	// A memif client started before its server listens says so at error level and connects
+	// later by itself: quieted as in Probe.
+	restore := quietLog("pmd.net.memif", strings.HasPrefix(p.Name(), "net_memif"))
+	r := C.rte_eth_dev_start(C.uint16_t(p))
+	restore()
+	if r < 0 {
 		return callErr("rte_eth_dev_start", r)
 	}
 	return nil
@@ -442,11 +464,13 @@ func (rp *RingPair) Close() error {
 
 // RxQueueCount returns how many received frames wait in queue q (rte_eth_rx_queue_count; for
 // the ports of a RingPair, the ring's count).
-// Not every PMD can tell: the error then wraps ENOTSUP.
+// Not every PMD can tell (net_memif, net_tap, net_af_packet): the error is then ENOTSUP. The
+// error is the bare syscall.Errno, not an *Error, so that asking allocates nothing: callers
+// such as Stack.HasPendingWork poll it from a busy loop.
 func (p Port) RxQueueCount(q uint16) (int, error) {
 	r := C.zk_rx_queue_count(C.uint16_t(p), C.uint16_t(q))
 	if r < 0 {
-		return 0, &Error{Call: "rte_eth_rx_queue_count", Errno: syscall.Errno(-r)}
+		return 0, syscall.Errno(-r)
 	}
 	return int(r), nil
 }

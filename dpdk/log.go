@@ -27,3 +27,23 @@ func SetLogLevel(pattern string, level int) error {
 	}
 	return nil
 }
+
+// quietLog lowers the log type name to critical-only while its level is at errors or below
+// (not raised by the user), when cond holds; the returned function restores the level.
+func quietLog(name string, cond bool) (restore func()) {
+	if !cond {
+		return func() {}
+	}
+	cn := C.CString(name)
+	defer C.free(unsafe.Pointer(cn))
+	id := C.rte_log_register(cn) // the existing type's id
+	if id < 0 {
+		return func() {}
+	}
+	level := C.rte_log_get_level(C.uint32_t(id))
+	if level < 0 || level > C.RTE_LOG_ERR {
+		return func() {}
+	}
+	C.rte_log_set_level(C.uint32_t(id), C.RTE_LOG_CRIT)
+	return func() { C.rte_log_set_level(C.uint32_t(id), C.uint32_t(level)) }
+}

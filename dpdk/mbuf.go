@@ -125,12 +125,25 @@ func (m *Mbuf) Trim(n int) bool {
 // Refcnt is the buffer's reference count.
 func (m *Mbuf) Refcnt() uint16 { return uint16(m.c().refcnt) }
 
-// SetRefcnt sets the reference count. The stack is single-threaded per mbuf owner, so a plain
-// store suffices (DPDK's rte_mbuf_refcnt_set does the same).
+// Reference counts are read and written here with plain loads and stores, not atomics: every
+// holder of an mbuf must run on one thread. That holds for zocket's uses: a stack is polled
+// by one goroutine locked to its thread (DESIGN.md §5), its transports' references (TCP's
+// retransmission queue, zero-copy receives) are taken and dropped on that thread, and the PMD
+// drops its own reference there too, inside the transmit burst that frees sent buffers. An
+// mbuf shared by stacks polled from different threads is not supported: for example, the two
+// ports of a RingPair hand each other the very mbufs they send, so the stacks on them must be
+// polled from one goroutine (as the test lab does). DPDK's own rte_pktmbuf_free, which the
+// other thread would run, updates the count atomically, but that does not make these plain
+// updates safe against it.
+
+// SetRefcnt sets the reference count with a plain store (rte_mbuf_refcnt_set does the same);
+// see the note above Refcnt on threads.
 func (m *Mbuf) SetRefcnt(n uint16) { m.c().refcnt = C.uint16_t(n) }
 
 // RefcntAdd adds d (may be negative) to this segment's reference count and returns the new value.
-// Counts are per segment, as in DPDK: freeing a chain drops one reference of every segment.
+// Counts are per segment, as in DPDK: freeing a chain drops one reference of every segment. It
+// is a plain read-modify-write, not atomic: every holder must be on one thread (see the note
+// above Refcnt).
 func (m *Mbuf) RefcntAdd(d int) uint16 {
 	c := m.c()
 	c.refcnt = C.uint16_t(int(c.refcnt) + d)

@@ -3,12 +3,22 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <rte_errno.h>
+#include <rte_bus_vdev.h>
 #include <rte_ring.h>
 #include <rte_eth_ring.h>
 #include <rte_cycles.h>
 #include "zk.h"
 
 int zk_errno(void) { return rte_errno; }
+
+// zk_vdev_init is rte_vdev_init with rte_errno cleared before and read after, in one call (one
+// thread): rte_errno is per thread and sticky.
+int zk_vdev_init(const char *name, const char *args, int *err) {
+	rte_errno = 0;
+	int r = rte_vdev_init(name, args);
+	*err = rte_errno;
+	return r;
+}
 
 // The receive ring of each port made by zk_ring_pair: net_ring cannot count its queue through
 // ethdev, so zk_rx_queue_count asks the ring itself.

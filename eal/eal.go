@@ -11,7 +11,8 @@
 //
 // The package locks the main goroutine to the main OS thread in init, so a program (or a test
 // binary's TestMain) that calls Init from the main goroutine keeps EAL's main lcore identity
-// (and its mempool cache) on the goroutine that polls.
+// (and its mempool cache) on the goroutine that polls. Init from another goroutine is safe too
+// (see Init).
 package eal
 
 /*
@@ -66,10 +67,20 @@ func cerr(call string, errno C.int) error {
 	return &Error{Call: call, Errno: syscall.Errno(errno)}
 }
 
-// Init starts EAL with args (argv[1:] of rte_eal_init; the program name is supplied). It must be
-// called from the main goroutine. A second call, or a call after Cleanup, fails with EALREADY.
-// The calling thread's CPU affinity is restored afterwards (see the package doc).
+// Init starts EAL with args (argv[1:] of rte_eal_init; the program name is supplied). A second
+// call, or a call after Cleanup, fails with EALREADY. The calling thread's CPU affinity is
+// restored afterwards (see the package doc).
+//
+// Init may be called from any goroutine. It locks the goroutine to its OS thread for the call,
+// so that the mask it saves and restores is the mask of the thread rte_eal_init pinned. EAL's
+// main lcore identity (lcore id, mempool cache) belongs to that OS thread afterwards: a
+// goroutine that should keep it must already be locked to its thread when it calls Init, as
+// the main goroutine is (this package's init) and as stack.New's is (New locks before it starts
+// EAL). Other goroutines are LCORE_ID_ANY threads — correct, without a mempool cache — unless
+// they RegisterThread.
 func Init(args []string) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	mu.Lock()
 	defer mu.Unlock()
 	if initialized || cleaned {
@@ -135,6 +146,16 @@ func PinThread(cpu int) error {
 		return fmt.Errorf("eal: pin to cpu %d: %w", cpu, syscall.EINVAL)
 	}
 	runtime.LockOSThread()
+	return SetThreadCPU(cpu)
+}
+
+// SetThreadCPU binds the calling OS thread to cpu without locking the goroutine to it: the
+// caller has locked it (runtime.LockOSThread), or the binding may land on any thread.
+// Errors: EINVAL for a CPU the machine does not have, or sched_setaffinity's errno.
+func SetThreadCPU(cpu int) error {
+	if cpu < 0 || cpu >= runtime.NumCPU() {
+		return fmt.Errorf("eal: pin to cpu %d: %w", cpu, syscall.EINVAL)
+	}
 	var set unix.CPUSet
 	set.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &set); err != nil {

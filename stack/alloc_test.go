@@ -72,3 +72,7 @@ func BenchmarkPerformEcho(b *testing.B) {
 func BenchmarkPerformARP(b *testing.B) {
 	benchmarkFrames(b, arpFrame(wire.ARPRequest, lab.PeerMAC, lab.PeerIP, [6]byte{}, lab.StackIP), 32)
 }
+
+func BenchmarkPerformDrop(b *testing.B) {
+	benchmarkFrames(b, echoRequest([4]byte{198, 18, 0, 99}, 1, 2, "x"), 32)
+}

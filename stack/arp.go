@@ -2,11 +2,11 @@ package stack
 
 import (
 	"fmt"
-	"github.com/zocket/zocket/internal/attr"
 	"net/netip"
 	"syscall"
 
 	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/internal/attr"
 	"github.com/zocket/zocket/wire"
 )
 
@@ -23,12 +23,26 @@ import (
 //   - Packets to an unresolved next hop wait in a queue of neighbourQueueLen per entry; the
 //     request is resent every arp_reply_timeout µs, arpTries times in all, then the queue is
 //     dropped (arp_timeout) and the entry fails until the next packet tries again.
-//   - Learnt entries stay until the table is full, when the least recently used one goes.
+//   - Learnt entries stay until the table needs room. Eviction keeps the entries the stack
+//     depends on and bounds what unknown on-link sources (real or spoofed) can cost:
+//   - Never evicted: static entries, the gateway's entry (in every state), and entries a
+//     connection confirmed (Stack.ConfirmNeighbour, which TCP calls as it sends) within the
+//     last neighbourConfirmNs.
+//   - An entry is unproven until the stack sends through it: an Incomplete or Failed entry, or
+//     one learnt from a request for our address that nothing has used yet. Every new entry
+//     starts unproven, and unproven entries share neighbourUnproven of the neighbourEntries
+//     slots: when they hold their share, a new one replaces the oldest of them.
+//   - Otherwise a new entry takes a free slot, else the oldest unproven entry's, else the
+//     least recently used proven entry's. So a flood of unknown sources displaces at most
+//     neighbourUnproven proven entries, never a pinned one, and a real new neighbour always
+//     finds a slot unless every slot is pinned.
 
 const (
-	neighbourEntries  = 64
-	neighbourQueueLen = 16
-	arpTries          = 3
+	neighbourEntries   = 64
+	neighbourUnproven  = 16 // the unproven entries' share of the table
+	neighbourQueueLen  = 16
+	arpTries           = 3
+	neighbourConfirmNs = 30_000_000_000 // how long a confirmation pins an entry (Linux's base_reachable_time)
 )
 
 type neighbourState uint8
@@ -42,21 +56,24 @@ const (
 )
 
 type neighbour struct {
-	s      *Stack
-	ip     [4]byte
-	mac    [6]byte
-	state  neighbourState
-	tries  int
-	used   int64
-	timer  Timer
-	queue  [neighbourQueueLen]*dpdk.Mbuf
-	queued int
+	s        *Stack
+	ip       [4]byte
+	mac      [6]byte
+	state    neighbourState
+	proven   bool // the stack has sent through the entry (or it is static)
+	tries    int
+	used     int64 // creation, then the last send through the entry
+	pinUntil int64 // a connection confirmed it: not evicted before this time (0: never confirmed)
+	timer    Timer
+	queue    [neighbourQueueLen]*dpdk.Mbuf
+	queued   int
 }
 
 type neighbourTable struct {
 	s       *Stack
 	entries [neighbourEntries]neighbour
 	timeout int64 // ns between requests
+	hint    int   // the entry ConfirmNeighbour found last
 }
 
 func (t *neighbourTable) init(s *Stack) {
@@ -73,32 +90,61 @@ func (t *neighbourTable) addStatic() error {
 		if e == nil {
 			return fmt.Errorf("stack: attr arp_static: more than %d entries: %w", neighbourEntries, syscall.ENOBUFS)
 		}
-		e.mac, e.state = n.MAC, neighStatic
+		e.mac, e.state, e.proven = n.MAC, neighStatic, true
 	}
 	return nil
 }
 
 func (t *neighbourTable) find(ip [4]byte) *neighbour {
-	for i := range t.entries {
-		if e := &t.entries[i]; e.state != neighFree && e.ip == ip {
-			return e
-		}
+	if i := t.index(ip); i >= 0 {
+		return &t.entries[i]
 	}
 	return nil
 }
 
-// alloc returns a fresh entry for ip, evicting the least recently used learnt entry when full.
+// index is the position of ip's entry, or -1.
+func (t *neighbourTable) index(ip [4]byte) int {
+	for i := range t.entries {
+		if e := &t.entries[i]; e.state != neighFree && e.ip == ip {
+			return i
+		}
+	}
+	return -1
+}
+
+// pinned reports whether e is never evicted now: static, the gateway, or recently confirmed.
+func (t *neighbourTable) pinned(e *neighbour) bool {
+	return e.state == neighStatic || e.ip == t.s.gateway || t.s.now < e.pinUntil
+}
+
+// alloc returns a fresh (unproven) entry for ip, evicting one as the package doc's policy says
+// when the table or the unproven share is full; nil when every entry is pinned.
 func (t *neighbourTable) alloc(ip [4]byte) *neighbour {
-	var victim *neighbour
+	var free, oldUnproven, lruProven *neighbour
+	unproven := 0
 	for i := range t.entries {
 		e := &t.entries[i]
-		if e.state == neighFree {
-			victim = e
-			break
+		switch {
+		case e.state == neighFree:
+			if free == nil {
+				free = e
+			}
+		case t.pinned(e):
+		case !e.proven:
+			unproven++
+			if oldUnproven == nil || e.used < oldUnproven.used {
+				oldUnproven = e
+			}
+		case lruProven == nil || e.used < lruProven.used:
+			lruProven = e
 		}
-		if (e.state == neighReachable || e.state == neighFailed) && (victim == nil || e.used < victim.used) {
-			victim = e
-		}
+	}
+	victim := free
+	if unproven >= neighbourUnproven || victim == nil {
+		victim = oldUnproven
+	}
+	if victim == nil {
+		victim = lruProven
 	}
 	if victim == nil {
 		return nil
@@ -106,6 +152,26 @@ func (t *neighbourTable) alloc(ip [4]byte) *neighbour {
 	victim.release(DropARPTimeout)
 	*victim = neighbour{s: t.s, ip: ip, used: t.s.now}
 	return victim
+}
+
+// ConfirmNeighbour tells the neighbour table that a connection is sending through nexthop with
+// the MAC it resolved (Linux's neigh_confirm): a resolved entry counts as used now and is not evicted
+// for neighbourConfirmNs. TCP calls it as it sends. It costs a comparison when nexthop is the
+// entry confirmed last (the gateway, or the one peer) and a table scan otherwise; an address
+// without an entry is ignored.
+func (s *Stack) ConfirmNeighbour(nexthop [4]byte) {
+	t := &s.neigh
+	if e := &t.entries[t.hint]; e.ip != nexthop || e.state == neighFree {
+		if t.hint = t.index(nexthop); t.hint < 0 {
+			t.hint = 0
+			return
+		}
+	}
+	e := &t.entries[t.hint]
+	if e.state != neighReachable && e.state != neighStatic {
+		return
+	}
+	e.used, e.proven, e.pinUntil = s.now, true, s.now+neighbourConfirmNs
 }
 
 func (e *neighbour) release(r DropReason) {
@@ -144,7 +210,7 @@ func (s *Stack) Resolve(nexthop [4]byte) (mac [6]byte, ok bool) {
 	}
 	e := s.neigh.find(nexthop)
 	if e != nil && (e.state == neighReachable || e.state == neighStatic) {
-		e.used = s.now
+		e.used, e.proven = s.now, true
 		return e.mac, true
 	}
 	if e == nil {
@@ -226,6 +292,9 @@ func (e *neighbour) resolved(mac [6]byte) {
 		e.state = neighReachable
 	}
 	s.timers.stop(&e.timer)
+	if e.queued > 0 {
+		e.proven = true // sending through it now
+	}
 	for _, m := range e.queue[:e.queued] {
 		wire.Ethernet(m.Data()).SetDst(mac)
 		s.enqueue(m)
@@ -284,7 +353,7 @@ func (s *Stack) arpInput(m *dpdk.Mbuf, frame []byte, l2 int) {
 		return
 	}
 	if a.Op() != wire.ARPRequest {
-		m.Free()
+		s.discard(m)
 		return
 	}
 	// Answer in place: the request's buffer becomes the reply.

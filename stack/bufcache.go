@@ -10,7 +10,10 @@ import "github.com/zocket/zocket/dpdk"
 // memory (dpdk.NewMbufArray), so the bulk calls skip cgo's pointer check.
 //
 // A BufCache belongs to one stack and is used from its polling goroutine. Close gives every
-// cached buffer back, so that the stack can close with its pool whole.
+// cached buffer back, so that the stack can close with its pool whole. Put drops a shared
+// buffer's reference with a plain update (dpdk.Mbuf.RefcntAdd): every other holder must be on
+// the same thread — the port's driver is; a buffer shared with a stack polled from another
+// thread is not supported.
 type BufCache struct {
 	pool *dpdk.Pool
 	bufs []*dpdk.Mbuf

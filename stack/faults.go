@@ -76,6 +76,7 @@ func (f *faultShim) apply(s *Stack, m *dpdk.Mbuf) bool {
 	if f.held < len(f.hold) && f.rng.Float64() < c.Reorder {
 		f.hold[f.held] = m
 		f.held++
+		s.setTxPending(true)
 		s.ctr.Faults.Reordered++
 		return true
 	}

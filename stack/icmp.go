@@ -43,7 +43,7 @@ func (s *Stack) icmpInput(m *dpdk.Mbuf, frame []byte, l2 int, ip wire.IPv4, toGr
 		}
 		if h, ok := s.transport[q.Protocol()].(ICMPHandler); ok && q.Src() == s.ip {
 			h.ICMPError(icmp.Type(), icmp.Code(), q, icmp.MTU())
-			m.Free()
+			s.discard(m)
 			return
 		}
 		s.drop(m, DropICMPUnhandled)

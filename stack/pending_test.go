@@ -7,7 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/stack"
+	"github.com/zocket/zocket/wire"
 )
 
 func TestHasPendingWork(t *testing.T) {
@@ -38,4 +41,48 @@ func TestHasPendingWork(t *testing.T) {
 	assert.False(t, other(), "the retry is not due yet")
 	r.Clock.Advance(int64(2 * time.Millisecond))
 	assert.True(t, other(), "the retry is due")
+	r.S.Perform()
+	f.Drain()
+	r.Drain()
+
+	// A frame queued for transmission between two turns: Perform would send it.
+	r.Inject(t, arpFrame(wire.ARPReply, lab.PeerMAC, lab.PeerIP, lab.StackMAC, lab.StackIP))
+	r.Clock.Advance(int64(10 * time.Millisecond))
+	r.S.Perform() // the ARP retry of 198.18.0.123 fails; nothing else is due
+	r.Drain()
+	require.False(t, other(), "idle again")
+	m := r.S.Pool().Alloc()
+	require.NotNil(t, m)
+	b := m.Append(14 + 20)
+	r.S.EncodeEthernet(b, [6]byte{}, wire.EtherTypeIPv4)
+	ipf := wire.IPv4Fields{TotalLength: 20, TTL: 64, Protocol: 253, Src: lab.StackIP, Dst: lab.PeerIP}
+	ipf.Encode(b[14:])
+	r.S.Output(m, lab.PeerIP)
+	assert.True(t, other(), "a frame waits in the transmit queue")
+	r.S.Perform()
+	assert.Len(t, r.Emitted(), 1)
+	assert.False(t, other(), "sent")
+}
+
+// TestHasPendingWorkAllocatesNothing asks ports that can count their receive queue (net_ring)
+// and ports that cannot (net_af_packet answers ENOTSUP, as memif and tap do).
+func TestHasPendingWorkAllocatesNothing(t *testing.T) {
+	tests := []struct {
+		name  string
+		stack func(t *testing.T) *stack.Stack
+	}{
+		{"net_ring", func(t *testing.T) *stack.Stack { return lab.NewRaw(t).S }},
+		{"net_af_packet", func(t *testing.T) *stack.Stack {
+			k := lab.NewKernel(t, 14)
+			port, err := dpdk.Probe(k.Device())
+			require.NoError(t, err)
+			return lab.NewStack(t, port, lab.Attr(t, "local_ip", k.StackIP+"/24"))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.stack(t)
+			assert.Zero(t, testing.AllocsPerRun(100, func() { s.HasPendingWork() }))
+		})
+	}
 }

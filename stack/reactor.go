@@ -66,7 +66,19 @@ func (s *Stack) turn() (events int, busy bool) {
 	if s.ntx > 0 {
 		s.flush()
 	}
+	if s.ndrop > 0 {
+		s.freeDiscarded()
+	}
+	s.setTxPending(s.ntx > 0 || s.faults.held > 0)
 	return events, busy
+}
+
+// setTxPending publishes whether frames wait to be sent, for HasPendingWork. It stores only
+// on a change: a turn pays one plain load.
+func (s *Stack) setTxPending(p bool) {
+	if s.txPending.Load() != p {
+		s.txPending.Store(p)
+	}
 }
 
 // txDone drops the first sent entries of the transmit queue after a burst took them.
@@ -95,10 +107,11 @@ func (s *Stack) busy() {
 }
 
 // HasPendingWork reports whether a call to Perform would find something to do: a frame waiting
-// in the port's receive queue, or a timer due (zf_stack_has_pending_work). It is safe to call
-// from any goroutine. Where the PMD cannot count its receive queue it answers true.
+// in the port's receive queue, a frame queued for transmission (sent by the next turn), or a
+// timer due (zf_stack_has_pending_work). It is safe to call from any goroutine and allocates
+// nothing. Where the PMD cannot count its receive queue it answers true.
 func (s *Stack) HasPendingWork() bool {
-	if s.readClock() >= s.nextTimer.Load() {
+	if s.txPending.Load() || s.readClock() >= s.nextTimer.Load() {
 		return true
 	}
 	n, err := s.port.RxQueueCount(s.queue)
@@ -129,7 +142,9 @@ func (s *Stack) push(m *dpdk.Mbuf) {
 		s.obs.capture.tx(m)
 	}
 	s.txq[s.ntx] = m
-	s.ntx++
+	if s.ntx++; s.ntx == 1 {
+		s.setTxPending(true)
+	}
 }
 
 // Transmit sends frames now, in one burst with anything already queued, and returns how many

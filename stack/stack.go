@@ -11,13 +11,15 @@ import (
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/eal"
 	"github.com/zocket/zocket/internal/attr"
+	"github.com/zocket/zocket/internal/ealargs"
 	"github.com/zocket/zocket/internal/redact"
 	"github.com/zocket/zocket/wire"
 )
 
 // Stack is one polling context (TCPDirect's zf_stack): a DPDK port and queue, a packet pool, a
 // neighbour table, the transports' endpoints and their timers. It is used by one goroutine at a
-// time; only HasPendingWork may be called from others.
+// time; only HasPendingWork may be called from others. New locks its calling goroutine to its
+// OS thread (and pins that thread with the cpu attribute); Close undoes both.
 type Stack struct {
 	name  string
 	attr  *Attr
@@ -42,6 +44,8 @@ type Stack struct {
 	rx        []*dpdk.Mbuf
 	txq       []*dpdk.Mbuf
 	ntx       int
+	dropq     []*dpdk.Mbuf // frames to free at the end of the turn (discard)
+	ndrop     int
 	spin      int
 	clock     Clock
 	now       int64
@@ -57,8 +61,12 @@ type Stack struct {
 	wfd       waitFD
 	closed    bool
 
+	// The creating goroutine's thread: locked by New, unlocked by Close (thread.go).
+	thread threadLock
+
 	// Cross-goroutine view for HasPendingWork.
 	nextTimer atomic.Int64
+	txPending atomic.Bool // frames wait in txq or in the fault shim (setTxPending)
 
 	// Counters are updated by the reactor; see Counters().
 	ctr Counters
@@ -83,6 +91,26 @@ func New(a *Attr) (*Stack, error) {
 	}
 	a = a.Clone()
 	s := &Stack{attr: a, name: a.StrOf(attr.Name), spin: int(a.IntOf(attr.ReactorSpinCount))}
+	s, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// open is New after the attributes are copied: the thread is locked first, so that EAL, when
+// New starts it, gives its main lcore identity to the thread that will poll; a failure
+// unlocks it again.
+func (s *Stack) open() (st *Stack, err error) {
+	a := s.attr
+	if err := s.thread.lock(int(a.IntOf(attr.CPU))); err != nil {
+		return nil, fmt.Errorf("stack: attr cpu: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			s.thread.unlock()
+		}
+	}()
 	if s.name == "" {
 		s.name = fmt.Sprintf("stack%d", stackSeq.Add(1))
 	}
@@ -93,7 +121,9 @@ func New(a *Attr) (*Stack, error) {
 		return nil, err
 	}
 	if !eal.Initialized() {
-		if err := eal.Init(a.EALArgv()); err != nil {
+		// DPDK's log below warnings unless log_level asks (eal_args' own --log-level wins).
+		args := append([]string{ealargs.LogArg(a.IntOf(attr.LogLevel))}, a.EALArgv()...)
+		if err := eal.Init(args); err != nil {
 			return nil, fmt.Errorf("stack: attr eal_args: %w", err)
 		}
 	}
@@ -101,7 +131,6 @@ func New(a *Attr) (*Stack, error) {
 	if ifname == "" {
 		return nil, fmt.Errorf("stack: attr interface: no device named: %w", syscall.EINVAL)
 	}
-	var err error
 	if s.port, err = dpdk.Probe(ifname); err != nil {
 		return nil, fmt.Errorf("stack: attr interface=%s: %w", redact.String(ifname), err)
 	}
@@ -115,6 +144,7 @@ func New(a *Attr) (*Stack, error) {
 	burst := int(a.IntOf(attr.RxBurst))
 	s.rx = dpdk.NewMbufArray(burst)
 	s.txq = dpdk.NewMbufArray(int(a.IntOf(attr.TxRingMax)))
+	s.dropq = dpdk.NewMbufArray(burst)
 	if hz := dpdk.TSCHz(); hz > 0 {
 		s.tscMul = uint64((uint64(1e9) << 32) / hz)
 	}
@@ -257,12 +287,15 @@ func (s *Stack) openPort() error {
 
 // Close frees the stack: pending packets, the port and, when every buffer is back, the pool.
 // Zockets must be closed first. It fails with EBUSY (after releasing everything else) when
-// buffers are still out, and the pool is then kept rather than freed under them.
+// buffers are still out, and the pool is then kept rather than freed under them. Called from
+// the goroutine that made the stack, it restores that thread's CPU mask and unlocks the
+// goroutine from it (New's lock); from another goroutine the lock stays with the creator.
 func (s *Stack) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
+	defer s.thread.unlock()
 	s.closeObs()
 	s.neigh.flush()
 	s.faults.flush()
@@ -271,8 +304,10 @@ func (s *Stack) Close() error {
 	s.ntx = 0
 	err := s.port.Close()
 	if s.rx != nil {
+		s.freeDiscarded()
 		dpdk.FreeMbufArray(s.rx)
 		dpdk.FreeMbufArray(s.txq)
+		dpdk.FreeMbufArray(s.dropq)
 	}
 	if s.pool != nil {
 		if n := s.pool.InUse(); n != 0 {

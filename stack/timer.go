@@ -43,11 +43,16 @@ const wheelSlots = 256
 // expiry tick modulo wheelSlots; timers further out than one turn of the wheel stay in their
 // slot until their turn comes. Arming and stopping are O(1); advancing costs one slot per
 // elapsed tick, and nothing while no timer is armed.
+//
+// Handlers run in the middle of a slot's walk and may stop or re-arm any timer, including the
+// one the walk visits next: the walk keeps its place in cursor, which stop moves past a timer
+// leaving the list, so the walk never follows a stopped timer's links.
 type timerWheel struct {
 	tick    int64 // tick length in ns
 	current int64 // the next tick to process
 	slots   [wheelSlots]Timer
 	count   int
+	cursor  *Timer // the walk's next timer during run, nil otherwise
 }
 
 func (w *timerWheel) init(tickNs int64, now int64) {
@@ -79,6 +84,9 @@ func (w *timerWheel) stop(t *Timer) {
 	if !t.armed {
 		return
 	}
+	if t == w.cursor {
+		w.cursor = t.next
+	}
 	t.prev.next = t.next
 	t.next.prev = t.prev
 	t.next, t.prev, t.armed = nil, nil, false
@@ -92,15 +100,15 @@ func (w *timerWheel) run(now int64) int {
 	fired := 0
 	for w.count > 0 {
 		head := &w.slots[w.current%wheelSlots]
-		for t := head.next; t != head; {
-			nx := t.next
+		for t := head.next; t != head; t = w.cursor {
+			w.cursor = t.next
 			if t.when <= now {
 				w.stop(t)
 				t.handler.Expire(now)
 				fired++
 			}
-			t = nx
 		}
+		w.cursor = nil
 		if w.current >= last {
 			break
 		}

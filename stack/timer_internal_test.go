@@ -80,3 +80,62 @@ func TestTimerWheelRearmAndMany(t *testing.T) {
 	w.stop(&r.t)
 	assert.Equal(t, int64(1<<63-1), w.nextCheck())
 }
+
+// meddler is a handler that, when it fires, stops or re-arms another timer of the wheel: a TCP
+// connection whose FIN-WAIT timer fires and closes it stops its keepalive timer, which may be
+// the next one of the same slot.
+type meddler struct {
+	w     *timerWheel
+	t     Timer
+	other *meddler
+	rearm int64 // re-arm other this far ahead of now (0: stop it)
+	fired int
+}
+
+func (m *meddler) Expire(now int64) {
+	m.fired++
+	if m.other == nil {
+		return
+	}
+	if m.rearm > 0 {
+		m.w.arm(&m.other.t, now+m.rearm, m.other)
+	} else {
+		m.w.stop(&m.other.t)
+	}
+}
+
+func TestTimerWheelHandlerChangesNextTimer(t *testing.T) {
+	const ms = tickNs
+	tests := []struct {
+		name       string
+		rearm      int64 // how far ahead the first handler re-arms the second (0: stops it)
+		wantSecond int   // firings of the second timer by the end
+	}{
+		{"stops the next timer of the slot", 0, 0},
+		{"re-arms it into another slot", 3 * ms, 1},
+		{"re-arms it a whole turn later, same slot", wheelSlots * ms, 1},
+		{"re-arms it later in the same tick", ms / 2, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var w timerWheel
+			w.init(tickNs, 0)
+			second := &meddler{w: &w}
+			first := &meddler{w: &w, other: second, rearm: tc.rearm}
+			third := &meddler{w: &w}
+			// Same expiry, same slot, in this order: first, second, third.
+			w.arm(&first.t, 5*ms, first)
+			w.arm(&second.t, 5*ms, second)
+			w.arm(&third.t, 5*ms, third)
+			w.run(5 * ms)
+			assert.Equal(t, 1, first.fired)
+			assert.Equal(t, 0, second.fired, "changed before its turn in the walk")
+			assert.Equal(t, 1, third.fired, "the walk goes on past the changed timer")
+			for now := int64(5 * ms); now <= (wheelSlots+10)*ms; now += ms {
+				w.run(now)
+			}
+			assert.Equal(t, tc.wantSecond, second.fired)
+			assert.Equal(t, 0, w.count)
+		})
+	}
+}

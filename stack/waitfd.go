@@ -3,6 +3,7 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,6 +17,12 @@ import (
 //     eventfd per burst while interrupts are on) pays nothing while we poll;
 //   - a timerfd set to the stack's next timer (TCP retransmits, ARP retries);
 //   - an eventfd the stack signals itself when work is already pending at prime time.
+//
+// The interrupt fd is drained (read) by PrimeWaitFD only when it is an eventfd (VFIO MSI-X
+// vectors, vdevs that signal through one): reading an eventfd takes just its counter. Any other
+// fd is never read: net_tap's is the queue's own tap fd, where a read would take a frame off
+// the queue, and it is level-triggered, so it stops being readable once Perform empties the
+// queue.
 //
 // PrimeWaitFD closes the race between the last poll and arming the interrupt by polling once
 // more after arming: anything that arrived in between is processed, and the fd is made
@@ -33,7 +40,15 @@ import (
 // -benchtime 1x).
 type waitFD struct {
 	epfd, timerfd, eventfd, rxfd int
+	drainRx                      bool // rxfd is an eventfd: PrimeWaitFD reads it
 	armed                        bool
+}
+
+// isEventfd reports whether fd is an eventfd (its /proc/self/fd link reads anon_inode:[eventfd]).
+func isEventfd(fd int) bool {
+	var buf [32]byte
+	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf[:])
+	return err == nil && string(buf[:n]) == "anon_inode:[eventfd]"
 }
 
 // WaitFD returns the stack's waitable fd, creating it on first use. The stack closes it in
@@ -51,7 +66,7 @@ func (s *Stack) WaitFD() (int, error) {
 		return -1, fmt.Errorf("stack %s: interface %s (driver %s) has no receive interrupts (%v); poll with Perform or Muxer.Wait: %w",
 			s.name, s.port.Name(), s.info.Driver, err, syscall.ENOTSUP)
 	}
-	w := waitFD{rxfd: rxfd}
+	w := waitFD{rxfd: rxfd, drainRx: isEventfd(rxfd)}
 	if w.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return -1, fmt.Errorf("stack: epoll_create1: %w", err)
 	}
@@ -85,7 +100,10 @@ func (s *Stack) PrimeWaitFD() error {
 		return fmt.Errorf("stack: PrimeWaitFD before WaitFD: %w", syscall.EINVAL)
 	}
 	var buf [8]byte
-	for _, fd := range []int{w.rxfd, w.timerfd, w.eventfd} {
+	for _, fd := range [...]int{w.rxfd, w.timerfd, w.eventfd} {
+		if fd == w.rxfd && !w.drainRx {
+			continue
+		}
 		for {
 			if _, err := unix.Read(fd, buf[:]); err != nil {
 				break

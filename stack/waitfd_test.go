@@ -83,6 +83,37 @@ func TestWaitFD(t *testing.T) {
 	assert.Less(t, time.Since(start), 900*time.Millisecond, "woken by the timer, not by the 1 s epoll timeout")
 }
 
+// TestPrimeWaitFDKeepsQueuedFrames primes the fd while a frame already waits in net_tap's
+// queue. net_tap's interrupt fd is the queue's own fd: priming must not read it (each read
+// would take a frame off the queue), and its poll after arming must handle that frame.
+func TestPrimeWaitFDKeepsQueuedFrames(t *testing.T) {
+	k := lab.NewKernelTap(t, 13)
+	port, err := dpdk.Probe(k.Device())
+	require.NoError(t, err)
+	a := lab.NewStack(t, port, lab.Attr(t, "local_ip", k.StackIP+"/24"))
+	k.MoveTap(t)
+	fd, err := a.WaitFD()
+	require.NoError(t, err)
+	// One ping while polling, so that the kernel knows our MAC and the next ping is one frame.
+	_, done := lab.Background(t, k.Command("ping", "-c", "1", "-W", "5", k.StackIP))
+	lab.Poll(t, a, 10*time.Second, "first ping", func() bool { return len(done) > 0 })
+	require.NoError(t, <-done)
+	for a.Perform(); !a.IsQuiescent(); a.Perform() {
+	}
+	require.NoError(t, a.PrimeWaitFD())
+	for readable(t, fd, 50*time.Millisecond) { // settle stray wake-ups
+		a.Perform()
+		require.NoError(t, a.PrimeWaitFD())
+	}
+
+	out, done := lab.Background(t, k.Command("ping", "-c", "1", "-W", "2", k.StackIP))
+	require.True(t, readable(t, fd, 2*time.Second), "the echo request wakes the fd")
+	require.NoError(t, a.PrimeWaitFD(), "primed again with the request still queued")
+	lab.Poll(t, a, 10*time.Second, "second ping", func() bool { return len(done) > 0 })
+	assert.NoError(t, <-done, "the queued echo request was answered: %s", out)
+	assert.Equal(t, uint64(2), a.Counters().TxEchoReplies)
+}
+
 func TestWaitFDWithoutInterrupts(t *testing.T) {
 	r := lab.NewRaw(t)
 	_, err := r.S.WaitFD()

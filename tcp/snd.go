@@ -48,6 +48,7 @@ func (c *Conn) buildTemplate() {
 // resolve fills the template's destination MAC when the neighbour table knows it.
 func (c *Conn) resolve() bool {
 	if c.macOK {
+		c.s.st.ConfirmNeighbour(c.nexthop)
 		return true
 	}
 	if mac, ok := c.s.st.Resolve(c.nexthop); ok {

@@ -173,7 +173,9 @@ var defs = [numIDs]def{
 			"timers (40-43), filters (44-47), cplane (48-51). E.g. 0xfff0 will enable all " +
 			"TCP related logging and disable all other logging.",
 		dpdk: "Trace (0x8) is always available, behind a level check. cplane is the ARP " +
-			"neighbour table; filters is the demux table.",
+			"neighbour table; filters is the demux table. The stack nibble also sets DPDK's " +
+			"own log level when the stack starts EAL: errors only by default, 0x2 adds its " +
+			"warnings, 0x4 its notices, 0x8 its debug messages.",
 	},
 	MaxTCPEndpoints: {
 		name: "max_tcp_endpoints", kind: kindInt, defInt: 64, min: 0, max: 65535,
@@ -445,7 +447,8 @@ var defs = [numIDs]def{
 		name: "cpu", kind: kindInt, defInt: -1, min: -1, max: 4095,
 		components: "zf_stack",
 		summary:    "CPU to pin the goroutine's thread that polls the stack to; -1 - no pinning.",
-		detail: "The stack locks the creating goroutine to its OS thread in any case; a busy-" +
+		detail: "stack.New locks the creating goroutine to its OS thread in any case, and " +
+			"Close (from that goroutine) unlocks it and restores the thread's CPU mask; a busy-" +
 			"polling stack needs a core of its own.",
 	},
 	RxBurst: {

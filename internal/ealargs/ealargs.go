@@ -8,6 +8,9 @@
 //
 // ZOCKET_EAL_ARGS replaces the choice entirely; it is read with attr.Getenv, so a process
 // running setuid or with file capabilities ignores it (docs/security.md).
+// DPDK's own log is kept below warnings by default (`--log-level=*:error`): its start-up
+// notes (hugepage sizes without free pages, memif's multi-process hooks under --in-memory)
+// are not for the user to act on. LogArg raises it with the log_level attribute.
 package ealargs
 
 import (
@@ -28,7 +31,7 @@ func For(name string, cpu int, extra ...string) (args []string, prefix string) {
 	if env, _ := attr.Getenv("ZOCKET_EAL_ARGS"); env != "" {
 		return append(strings.Fields(env), extra...), ""
 	}
-	args = []string{"--no-pci", "--no-telemetry", "--log-level=*:warning", "-l", fmt.Sprint(cpu)}
+	args = []string{"--no-pci", "--no-telemetry", LogArg(0), "-l", fmt.Sprint(cpu)}
 	if FreeHugepages() >= MinHugepages {
 		// One memfd per memory segment list, so that memif's zero-copy mode can share the
 		// mbufs' memory with the peer (zfapp.Open turns it on for memif clients).
@@ -38,6 +41,22 @@ func For(name string, cpu int, extra ...string) (args []string, prefix string) {
 		args = append(args, "--no-huge", "-m", "256", "--file-prefix="+prefix)
 	}
 	return append(args, extra...), prefix
+}
+
+// LogArg is the EAL argument that sets DPDK's log level from the log_level attribute's stack
+// nibble (bits 0-3): warnings (0x2) show DPDK's warnings, info (0x4) its notices and info,
+// trace (0x8) its debug messages; otherwise only its errors (the default). Given after other
+// --log-level arguments it overrides them; given before, they override it.
+func LogArg(logLevel int64) string {
+	switch nib := logLevel & 0xf; {
+	case nib&0x8 != 0:
+		return "--log-level=*:debug"
+	case nib&0x4 != 0:
+		return "--log-level=*:info"
+	case nib&0x2 != 0:
+		return "--log-level=*:warning"
+	}
+	return "--log-level=*:error"
 }
 
 // FreeHugepages returns the number of free 2 MiB hugepages (0 when unknown).

@@ -91,7 +91,7 @@ func Open(name string, a *stack.Attr, cpu int, wait time.Duration, stop *atomic.
 	if !eal.Initialized() {
 		var args []string
 		if a.IsDefault(attr.EALArgs) {
-			args, app.prefix = ealargs.For(name, max(cpu, 0))
+			args, app.prefix = ealargs.For(name, max(cpu, 0), ealargs.LogArg(a.IntOf(attr.LogLevel)))
 		} else {
 			args = a.EALArgv()
 		}
