@@ -416,9 +416,11 @@ type Handler interface {
 
 // Server limits.
 const (
-	// MaxClients is how many clients a server serves at once; more are answered "busy"
-	// (EBUSY) and hung up on.
+	// MaxClients is how many clients a server serves at once; one more waits up to slotWait
+	// for a slot, then is answered "busy" (EBUSY) and hung up on.
 	MaxClients = 4
+	// slotWait is how long a client beyond MaxClients waits for a slot.
+	slotWait = 500 * time.Millisecond
 	// MaxDumpWait caps the wait a client may ask for (Request.TimeoutMs): the stack's
 	// snapshot lock is held that long when the stack is not polled.
 	MaxDumpWait = time.Second
@@ -441,6 +443,7 @@ type Server struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	conns  map[*net.UnixConn]struct{} // the clients being served
+	slots  chan struct{}              // one token per client being served (MaxClients)
 	closed bool
 }
 
@@ -481,7 +484,8 @@ func Listen(path string, h Handler) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{path: path, ln: ln, h: h, uid: os.Geteuid(), done: make(chan struct{}),
-		quit: make(chan struct{}), conns: map[*net.UnixConn]struct{}{}}
+		quit: make(chan struct{}), conns: map[*net.UnixConn]struct{}{},
+		slots: make(chan struct{}, MaxClients)}
 	go s.serve()
 	return s, nil
 }
@@ -536,16 +540,25 @@ func (s *Server) serve() {
 			go refuse(c, fmt.Sprintf("%v: uid %d is not the stack's (%d) nor root", syscall.EACCES, uid, s.uid), true)
 			continue
 		}
+		// A slot may be a moment from free (a client or a liveness probe that just hung up):
+		// wait for one up to slotWait before answering busy.
+		t := time.NewTimer(slotWait)
+		select {
+		case s.slots <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			refuse(c, fmt.Sprintf("%v: %d clients already", syscall.EBUSY, MaxClients), false)
+			continue
+		case <-s.quit:
+			t.Stop()
+			c.Close()
+			return
+		}
 		s.mu.Lock()
-		switch {
-		case s.closed:
+		if s.closed {
 			s.mu.Unlock()
 			c.Close()
 			return
-		case len(s.conns) >= MaxClients:
-			s.mu.Unlock()
-			refuse(c, fmt.Sprintf("%v: %d clients already", syscall.EBUSY, MaxClients), false)
-			continue
 		}
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
@@ -556,6 +569,7 @@ func (s *Server) serve() {
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()
+			<-s.slots
 		}()
 	}
 }
