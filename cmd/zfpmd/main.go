@@ -204,7 +204,11 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 		}
 	}()
 
-	args, prefix := ealargs.For("zfpmd", c.cpu)
+	var extra []string
+	if c.verbose { // DPDK's warnings too (by default only its errors)
+		extra = append(extra, ealargs.LogArg(0x2))
+	}
+	args, prefix := ealargs.For("zfpmd", c.cpu, extra...)
 	if slices.Contains(args, "--in-memory") && !slices.Contains(args, "--single-file-segments") {
 		// One memfd per memory segment list: memif's zero-copy mode shares the mbufs' memory
 		// with its peer through them.

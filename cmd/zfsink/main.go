@@ -123,6 +123,9 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.verbose {
+		zfapp.Verbose(a)
+	}
 	if a.StrOf(attr.LocalIP) == "" && !c.local.Addr().IsMulticast() {
 		if err := a.Set("local_ip", c.local.Addr().String()+"/24"); err != nil {
 			return err

@@ -155,6 +155,9 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.verbose {
+		zfapp.Verbose(a)
+	}
 	if c.cpu == -2 {
 		c.cpu = int(a.IntOf(attr.CPU))
 		if c.cpu < 0 && runtime.NumCPU() > 1 {

@@ -152,6 +152,9 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.verbose {
+		zfapp.Verbose(a)
+	}
 	if c.tool.Alts && (c.nalts < 1 || c.nalts > 64) {
 		return fmt.Errorf("-alts %d: want 1..64", c.nalts)
 	}

@@ -56,6 +56,15 @@ func Attr(config string, extra ...string) (*stack.Attr, error) {
 	return a, nil
 }
 
+// Verbose raises a's log_level so that DPDK's warnings and the stack's own show (the tools'
+// -v): by default DPDK logs only its errors (a quiet start).
+func Verbose(a *stack.Attr) {
+	_ = a.SetInt("log_level", a.IntOf(attr.LogLevel)|logWarnings)
+}
+
+// logWarnings is log_level's stack-nibble bit for warnings.
+const logWarnings = 0x2
+
 // App is a running application's stack and what must be undone at exit.
 type App struct {
 	Stack       *stack.Stack
