@@ -202,7 +202,7 @@ func (s *Stack) leaveFiltered(group [4]byte) error {
 // Deliver handles a received IGMP message (the stack calls it for protocol 2).
 func (ig *igmpState) Deliver(p *Packet) bool {
 	m := p.Mbuf
-	defer m.Free()
+	defer ig.s.discard(m) // freed with the turn's other drops (ipv4.go)
 	if wire.CheckIGMP(p.L4) != nil {
 		ig.ctr.RxDropped++
 		return false
