@@ -23,10 +23,13 @@ import (
 //
 // When the FIN is ACKed at T0 (T1 == T0), the keepalive timer was armed first and leads the
 // slot: it finds the connection idle for the whole time, probes, and re-arms itself only; the
-// wait timer then closes the connection. The keepalive handler never stops the wait timer (it
-// could only by giving up, and giving up needs tcp_keepalive_probes >= 1 unanswered probes, each
-// a tcp_keepalive_intvl_ms later than the idle time, so never at the wait timer's instant while
-// the FIN's ACK restarted the idle time); no TCP handler re-arms another timer than its own.
+// wait timer then closes the connection. In this order the keepalive handler cannot stop the
+// wait timer behind it: it would only by giving up (closeDown), which needs
+// tcp_keepalive_probes >= 1 unanswered probes, each tcp_keepalive_intvl_ms after the idle
+// time, never at the wait timer's instant once the FIN's ACK restarted the idle time. (Other
+// handlers do touch their connection's other timers: any abort or close runs closeDown, which
+// stops all five, and the transmit-retry handler's push arms the retransmission timer; the
+// wheel's own test, stack's TestTimerWheelHandlerChangesNextTimer, covers those shapes.)
 func TestTimerWheelKeepaliveMeetsFinWait(t *testing.T) {
 	const idle = 1000 // tcp_keepalive_time_ms == tcp_finwait_ms
 	for _, tc := range []struct {
