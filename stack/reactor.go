@@ -133,7 +133,7 @@ func (s *Stack) push(m *dpdk.Mbuf) {
 		s.flush()
 		if s.ntx == len(s.txq) {
 			s.ctr.Drops[DropTxNoBufs]++
-			m.Free()
+			s.discard(m) // freed with the turn's other drops, in one call
 			return
 		}
 	}
