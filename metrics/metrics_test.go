@@ -81,22 +81,7 @@ func (t *fakeTCP) Dump(d *stack.DumpBuilder) {
 }
 
 // poll performs s from a goroutine of its own until the test ends.
-func poll(t testing.TB, s *stack.Stack) {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				s.Perform()
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-done })
-}
+func poll(t testing.TB, s *stack.Stack) { lab.Loop(t, func() { s.Perform() }) }
 
 func TestCollectAndLint(t *testing.T) {
 	p, _ := capturetest.Pair(t) // capture on A
@@ -291,20 +276,10 @@ func TestScrapeWhileClosing(t *testing.T) {
 	c := metrics.NewCollector(p.A)
 	c.SetTimeout(time.Millisecond) // A is not polled: each scrape serves the last snapshot
 	var scrapes atomic.Int64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				testutil.CollectAndCount(c)
-				scrapes.Add(1)
-			}
-		}
-	}()
+	stop := lab.Loop(t, func() {
+		testutil.CollectAndCount(c)
+		scrapes.Add(1)
+	})
 	for scrapes.Load() < 3 {
 		runtime.Gosched()
 	}
@@ -312,6 +287,5 @@ func TestScrapeWhileClosing(t *testing.T) {
 	for n := scrapes.Load(); scrapes.Load() < n+3; {
 		runtime.Gosched()
 	}
-	close(stop)
-	<-done
+	stop()
 }

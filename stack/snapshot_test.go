@@ -131,19 +131,7 @@ func TestSnapshotHandshake(t *testing.T) {
 			f := newFake(tc.zockets)
 			r.S.SetTransport(fakeProto, f)
 			stack.SetSnapshotBudget(r.S, tc.budget)
-			stop := make(chan struct{})
-			done := make(chan struct{})
-			go func() { // the polling goroutine
-				defer close(done)
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-						r.S.Perform()
-					}
-				}
-			}()
+			stop := lab.Loop(t, func() { r.S.Perform() }) // the polling goroutine
 			var rows int
 			var turns int
 			var seq uint64
@@ -155,8 +143,7 @@ func TestSnapshotHandshake(t *testing.T) {
 					}
 				}
 			})
-			close(stop)
-			<-done
+			stop()
 			assert.True(t, fresh)
 			assert.Equal(t, tc.zockets, rows)
 			assert.Equal(t, tc.turns, turns)
@@ -204,20 +191,10 @@ func TestSnapshotRace(t *testing.T) {
 	f := newFake(300)
 	r.S.SetTransport(fakeProto, f)
 	stack.SetSnapshotBudget(r.S, 64) // builds span several Perform calls
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				f.tick()
-				r.S.Perform()
-			}
-		}
-	}()
+	stop := lab.Loop(t, func() {
+		f.tick()
+		r.S.Perform()
+	})
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
@@ -248,8 +225,7 @@ func TestSnapshotRace(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	close(stop)
-	<-done
+	stop()
 }
 
 // TestSnapshotServingAllocatesNothing: serving a request inside Perform copies into the

@@ -58,21 +58,11 @@ func running(t *testing.T, dir, name string) *stack.Stack {
 	r := lab.NewRaw(t, "control_socket_dir", dir, "name", name)
 	tr := &sender{sndNxt: 1000}
 	r.S.SetTransport(253, tr)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				tr.sndNxt++
-				r.S.Perform()
-				time.Sleep(10 * time.Microsecond)
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-done })
+	lab.Loop(t, func() {
+		tr.sndNxt++
+		r.S.Perform()
+		time.Sleep(10 * time.Microsecond)
+	})
 	return r.S
 }
 

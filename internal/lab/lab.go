@@ -9,6 +9,7 @@ package lab
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,3 +172,25 @@ func (r *Raw) Emitted() [][]byte {
 
 // Drain discards what the stack has sent.
 func (r *Raw) Drain() { r.Emitted() }
+
+// Loop calls step again and again on a goroutine of its own (a stack's poller, a scraper)
+// until the returned stop is called or the test ends; stop returns once step has returned for
+// the last time, and may be called more than once.
+func Loop(t testing.TB, step func()) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+				step()
+			}
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { close(quit) }); <-done }
+	t.Cleanup(stop)
+	return stop
+}
