@@ -64,9 +64,7 @@ func Shutdown(s *Stack, timeout time.Duration, zockets ...interface{ Close() err
 				s.name, timeout, s.ntx, syscall.ETIMEDOUT))
 			break
 		}
-		for i := 0; i < 1000; i++ {
-			s.Perform()
-		}
+		s.Perform() // one turn between checks: no polling once quiescent (a peer may be gone)
 	}
 	errs = append(errs, s.Close())
 	return errors.Join(errs...)

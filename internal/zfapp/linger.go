@@ -80,9 +80,10 @@ func finish(s *stack.Stack, linger time.Duration, zockets []interface{ Close() e
 		if waiting == 0 && (finWaiting == 0 || time.Now().After(finEnd)) || linger > 0 && time.Now().After(deadline) {
 			break
 		}
-		for i := 0; i < 1000; i++ {
-			s.Perform()
-		}
+		// One turn between checks: once the last exchange is done, the peer's process may end
+		// at once, and DPDK 22.11's memif unmaps its shared rings (its interrupt thread) while
+		// a turn still polls them; the fewer turns after the end, the narrower that race.
+		s.Perform()
 	}
 	var errs []error
 	for _, c := range conns {

@@ -137,7 +137,7 @@ func Open(name string, a *stack.Attr, cpu int, wait time.Duration, stop *atomic.
 		}
 		if interrupted() {
 			app.Close()
-			return nil, fmt.Errorf("interface %s: interrupted while waiting for the link: %w", a.StrOf(attr.Interface), syscall.EINTR)
+			return nil, fmt.Errorf("interface %s: interrupted while waiting for the link: %w", redact.String(a.StrOf(attr.Interface)), syscall.EINTR)
 		}
 		time.Sleep(time.Millisecond)
 	}
