@@ -115,32 +115,60 @@ func Open(name string, a *stack.Attr, cpu int, wait time.Duration, stop *atomic.
 	deadline := time.Now().Add(wait)
 	late := func() bool { return wait > 0 && time.Now().After(deadline) }
 	interrupted := func() bool { return stop != nil && stop.Load() }
-	var err error
+	spec := a.StrOf(attr.Interface)
 	for {
+		var err error
 		if app.Stack, err = stack.New(a); err == nil {
 			break
 		}
-		if !strings.HasPrefix(a.StrOf(attr.Interface), "net_memif") || late() || interrupted() {
+		if !strings.HasPrefix(spec, "net_memif") || late() || interrupted() {
 			app.Close()
 			return nil, err
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // a memif client before its server's socket
 	}
+	retry := memifRetry(spec)
+	restart := time.Now().Add(retry)
 	for {
-		l, err := app.Stack.Port().Link()
-		if err == nil && l.Up {
+		if l, err := app.Stack.Port().Link(); err == nil && l.Up {
 			return app, nil
 		}
 		if late() {
 			app.Close()
-			return nil, fmt.Errorf("interface %s: link still down after %v", redact.String(a.StrOf(attr.Interface)), wait)
+			return nil, fmt.Errorf("interface %s: link still down after %v", redact.String(spec), wait)
 		}
 		if interrupted() {
 			app.Close()
-			return nil, fmt.Errorf("interface %s: interrupted while waiting for the link: %w", redact.String(a.StrOf(attr.Interface)), syscall.EINTR)
+			return nil, fmt.Errorf("interface %s: interrupted while waiting for the link: %w", redact.String(spec), syscall.EINTR)
+		}
+		if retry > 0 && time.Now().After(restart) {
+			// DPDK 22.11's memif client connects once, when its port starts; started together
+			// with its server, it sometimes never sees the link (the server turns it away
+			// before its own port is up, we believe) and does not try again. Start the
+			// client's port over: its stack, pool and queues stay.
+			port := app.Stack.Port()
+			err := port.Stop()
+			if err == nil {
+				err = port.Start()
+			}
+			if err != nil {
+				app.Close()
+				return nil, fmt.Errorf("interface %s: restarting the memif client: %w", redact.String(spec), err)
+			}
+			restart = time.Now().Add(retry)
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// memifRetry is how long a memif client waits for its link before Open starts its port over;
+// 0 (never) for other ports. Servers are left alone: restarting them as well made things
+// worse (the two met mid-handshake).
+func memifRetry(spec string) time.Duration {
+	if strings.HasPrefix(spec, "net_memif") && slices.Contains(strings.Split(spec, ","), "role=client") {
+		return 250 * time.Millisecond
+	}
+	return 0
 }
 
 // Close ends the run gracefully: each TCP connection among zockets sends its FIN after its
