@@ -14,6 +14,7 @@ import (
 
 	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/stack"
 )
 
 func readable(t testing.TB, fd int, within time.Duration) bool {
@@ -28,14 +29,21 @@ func readable(t testing.TB, fd int, within time.Duration) bool {
 	}
 }
 
-func TestWaitFD(t *testing.T) {
-	k := lab.NewKernelTap(t, 11)
+// tapStack is a stack on a net_tap port whose kernel side is in a namespace of its own
+// (subnet n), and the stack's waitable fd.
+func tapStack(t *testing.T, n int) (*lab.Kernel, *stack.Stack, int) {
+	k := lab.NewKernelTap(t, n)
 	port, err := dpdk.Probe(k.Device())
 	require.NoError(t, err)
 	a := lab.NewStack(t, port, lab.Attr(t, "local_ip", k.StackIP+"/24"))
 	k.MoveTap(t)
 	fd, err := a.WaitFD()
 	require.NoError(t, err)
+	return k, a, fd
+}
+
+func TestWaitFD(t *testing.T) {
+	k, a, fd := tapStack(t, 11)
 	again, _ := a.WaitFD()
 	assert.Equal(t, fd, again)
 
@@ -87,13 +95,7 @@ func TestWaitFD(t *testing.T) {
 // queue. net_tap's interrupt fd is the queue's own fd: priming must not read it (each read
 // would take a frame off the queue), and its poll after arming must handle that frame.
 func TestPrimeWaitFDKeepsQueuedFrames(t *testing.T) {
-	k := lab.NewKernelTap(t, 13)
-	port, err := dpdk.Probe(k.Device())
-	require.NoError(t, err)
-	a := lab.NewStack(t, port, lab.Attr(t, "local_ip", k.StackIP+"/24"))
-	k.MoveTap(t)
-	fd, err := a.WaitFD()
-	require.NoError(t, err)
+	k, a, fd := tapStack(t, 13)
 	// One ping while polling, so that the kernel knows our MAC and the next ping is one frame.
 	_, done := lab.Background(t, k.Command("ping", "-c", "1", "-W", "5", k.StackIP))
 	lab.Poll(t, a, 10*time.Second, "first ping", func() bool { return len(done) > 0 })
