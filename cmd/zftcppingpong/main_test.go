@@ -86,12 +86,7 @@ func TestPongSpeaksSockperf(t *testing.T) {
 	out, err := k.Command("sockperf", "pp", "--tcp", "-i", k.StackIP, "-p", "11111", "-m", "64", "-t", "1").CombinedOutput()
 	stop.Store(true)
 	code := <-done
-	require.NoError(t, err, "%s", out)
-	require.Zero(t, code, "%s", stderr.String())
-	s := string(out)
-	assert.Regexp(t, `ReceivedMessages=[1-9]\d*`, s)
-	assert.Contains(t, s, "percentile 50.000")
-	assert.Contains(t, stderr.String(), "pong: echoed")
+	lab.CheckSockperfClient(t, out, err, code, stderr.String())
 }
 
 // TestPongStopsAgainstAZeroWindow: a sockperf client that asks for answers and never reads

@@ -207,3 +207,16 @@ func Poll(t testing.TB, s interface{ Perform() int }, d time.Duration, what stri
 		}
 	}
 }
+
+// CheckSockperfClient asserts what a Linux `sockperf pp` client run against one of our pongs
+// must show: it ran without error, received answers and printed its percentiles; and that the
+// pong exited 0 after echoing.
+func CheckSockperfClient(t testing.TB, out []byte, err error, pongCode int, pongStderr string) {
+	t.Helper()
+	require.NoError(t, err, "%s", out)
+	require.Zero(t, pongCode, "%s", pongStderr)
+	s := string(out)
+	require.Regexp(t, `ReceivedMessages=[1-9]\d*`, s)
+	require.Contains(t, s, "percentile 50.000")
+	require.Contains(t, pongStderr, "pong: echoed")
+}
