@@ -126,7 +126,7 @@ func (c *Conn) AltReady(p *AltPoint, meta []AltFrame, bytes int, rewind uint32) 
 	if !c.canSend() || c.sndQueuedEnd() != p.Seq || p.Ack.Size(c.rcvNxt) > rewind {
 		return 0, 0, 0, syscall.EINVAL
 	}
-	if c.queued()+len(meta) > sqCap {
+	if c.queued()+len(meta) > c.sqCap() {
 		return 0, 0, 0, syscall.EBUSY
 	}
 	if c.sqNext == c.sqTail {
@@ -156,7 +156,7 @@ func (c *Conn) AltCommit(p *AltPoint, frames []*dpdk.Mbuf, meta []AltFrame, sent
 	var bytes uint64
 	for i, m := range frames {
 		f := meta[i]
-		c.sq[c.sqTail%sqCap] = txSeg{m: m, seq: seq, len: f.Len, psum: f.Psum}
+		*c.seg(c.sqTail) = txSeg{m: m, seq: seq, len: f.Len, psum: f.Psum}
 		c.sqTail++
 		c.sqBytes += int(f.Len)
 		if i < sent {

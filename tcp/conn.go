@@ -98,7 +98,7 @@ type txSeg struct {
 // oooMax bounds the out-of-order queue (entries; each also takes a receive slot).
 const oooMax = 64
 
-// sqCap is the send queue's capacity in segments.
+// sqCap is the send queue's capacity in segments (a power of two).
 const sqCap = 64
 
 // Conn is a connected TCP zocket (TCPDirect's zft): made by Handle.Connect or Listener.Accept.
@@ -131,6 +131,11 @@ type Conn struct {
 	tcpSum  uint32 // phSum plus the ports
 	ipID    uint16
 
+	// Options negotiated on the handshake (both SYNs carried them).
+	sackOK             bool  // SACK (RFC 2018)
+	tsOK               bool  // timestamps (RFC 7323 §3)
+	sndShift, rcvShift uint8 // window scale (RFC 7323 §2): the peer's, ours; 0 without
+
 	// Send sequence space (RFC 9293 §3.3.1).
 	iss, sndUna, sndNxt wire.Seq
 	sndMax              wire.Seq // highest sequence number sent + 1
@@ -138,7 +143,9 @@ type Conn struct {
 	sndWl1, sndWl2      wire.Seq
 	mss                 int // effective send MSS: payload bytes per segment
 	cwnd, ssthresh      uint32
-	sq                  [sqCap]txSeg
+	ccs                 ccState // the congestion-control algorithm's own (cc.go)
+	sq                  []txSeg // the send queue, a ring of a power-of-two length (seg)
+	sqMask              uint32
 	sqHead, sqNext      uint32 // oldest unacknowledged, next to send
 	sqTail              uint32
 	sqBytes             int
@@ -196,6 +203,12 @@ type Conn struct {
 	rtoRecover bool // an RTO happened and SND.UNA has not yet passed recover (RFC 6582 §4.1)
 	recover    wire.Seq
 }
+
+// seg is send-queue entry i (a free-running index: sqHead, sqNext, sqTail and those between).
+func (c *Conn) seg(i uint32) *txSeg { return &c.sq[i&c.sqMask] }
+
+// sqCap is the send queue's capacity in segments.
+func (c *Conn) sqCap() int { return len(c.sq) }
 
 // State returns the TCP state (zft_state), with Linux's TCP_* numbering.
 func (c *Conn) State() State { return c.state }
@@ -376,7 +389,7 @@ func (c *Conn) free() {
 
 func (c *Conn) freeSendQueue() {
 	for c.sqHead != c.sqTail {
-		e := &c.sq[c.sqHead%sqCap]
+		e := c.seg(c.sqHead)
 		c.releaseBuf(e, false, ZCAborted)
 		e.m = nil
 		c.sqHead++

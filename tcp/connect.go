@@ -149,8 +149,8 @@ func newConn(s *state, rip [4]byte, rport, lport uint16, nexthop [4]byte) *Conn 
 	}
 	c := s.free[n-1]
 	s.free = s.free[:n-1]
-	rq := c.rq
-	*c = Conn{s: s, rip: rip, rport: rport, lport: lport, nexthop: nexthop, live: true, rq: rq}
+	rq, sq := c.rq, c.sq
+	*c = Conn{s: s, rip: rip, rport: rport, lport: lport, nexthop: nexthop, live: true, rq: rq, sq: sq}
 	c.key = connKey(rip, rport, lport)
 	c.w.Init(s.st)
 	// The MSS is capped so that a whole segment (headers and payload) fits one packet buffer:
@@ -159,13 +159,14 @@ func newConn(s *state, rip [4]byte, rport, lport uint16, nexthop [4]byte) *Conn 
 	c.slots = rcvSlots(s)
 	c.maxBufs = 2 * c.slots
 	c.rqMask = uint32(len(rq) - 1)
+	c.sqMask = uint32(len(sq) - 1)
 	c.rto = initialRTO
 	c.buildTemplate()
 	return c
 }
 
 // initConns makes the connection pool when the stack's TCP is set up: max_tcp_endpoints
-// connections and their receive rings (twice their receive slots), one allocation for each
+// connections, their receive rings (twice their receive slots) and send queues, one allocation for each
 // kind, so that neither a SYN nor a Connect allocates (a SYN flood does not keep the garbage
 // collector busy). The cost is paid up front: about 6 KiB per endpoint (3.9 KiB of Conn, up
 // to 2 KiB of ring).
@@ -178,8 +179,10 @@ func (s *state) initConns() {
 	s.pool = make([]Conn, n)
 	s.free = make([]*Conn, n)
 	rqs := make([]rxEnt, n*rql)
+	sqs := make([]txSeg, n*sqCap)
 	for i := range s.pool {
 		s.pool[i].rq = rqs[i*rql : (i+1)*rql : (i+1)*rql]
+		s.pool[i].sq = sqs[i*sqCap : (i+1)*sqCap : (i+1)*sqCap]
 		s.free[n-1-i] = &s.pool[i]
 	}
 	s.conns.init(n, rand.Uint64())

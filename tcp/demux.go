@@ -42,6 +42,7 @@ type state struct {
 	st  *stack.Stack
 	ip  [4]byte
 	cfg config
+	cc  congestionControl // tcp_congestion (cc.go)
 
 	conns     connTable // by remote IP, remote port, local port
 	last      *Conn     // the last connection found: one compare in a one-flow loop
@@ -105,6 +106,7 @@ func stateOf(st *stack.Stack) *state {
 			challengeLimit: uint32(a.IntOf(attr.TCPChallengeACKLimit)),
 		},
 		challengeSec: -1,
+		cc:           newReno{},
 	}
 	if a.IntOf(attr.TCPKeepalive) != 0 && a.IntOf(attr.TCPKeepaliveIntvlMs) > 0 {
 		s.cfg.kaTime = a.IntOf(attr.TCPKeepaliveTimeMs) * 1e6
@@ -306,6 +308,7 @@ type segment struct {
 	off   int // payload offset in m.Data()
 	plen  int // payload length
 	tcp   wire.TCP
+	opts  wire.TCPOptions // the header's options, parsed (zero when it has none)
 }
 
 // seglen is the sequence space the segment occupies (payload, SYN, FIN).
@@ -347,6 +350,13 @@ func (s *state) Deliver(p *stack.Packet) bool {
 	g := segment{
 		m: m, seq: t.Seq(), ack: t.Ack(), flags: fl, wnd: uint32(t.Window()),
 		off: len(data) - len(p.IP) + p.IP.HeaderLength() + hl, plen: len(t) - hl, tcp: t,
+	}
+	if hl > wire.TCPMinimumSize {
+		o, err := wire.ParseTCPOptions(t.Options())
+		if err != nil {
+			return s.drop(m, DropMalformed)
+		}
+		g.opts = o
 	}
 	k := connKey(p.Src, t.SrcPort(), t.DstPort())
 	if c := s.lookup(k); c != nil {

@@ -146,10 +146,7 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 	if l.halfOpen >= s.cfg.synBacklog && !l.evictOldest() || s.nconns >= s.cfg.maxConns {
 		return s.drop(g.m, DropBacklog)
 	}
-	o, err := wire.ParseTCPOptions(g.tcp.Options())
-	if err != nil {
-		return s.drop(g.m, DropMalformed)
-	}
+	o := &g.opts
 	if wire.IsBroadcast4(rip) || wire.IsMulticast4(rip) {
 		return s.drop(g.m, DropNoEndpoint)
 	}

@@ -41,9 +41,9 @@ func (c *Conn) pathMTU(seq wire.Seq, mtu uint16) {
 // oldest segment partly acknowledged, it sends the oldest segment's next piece if nothing of
 // it is in flight and reports false: push stops there.
 func (c *Conn) fitMSS(i uint32) bool {
-	e := &c.sq[i%sqCap]
+	e := c.seg(i)
 	head := i == c.sqHead
-	if (!head || c.sndUna == e.seq) && c.queued() < sqCap && (e.m.Refcnt() == 1 || c.unshare(e)) &&
+	if (!head || c.sndUna == e.seq) && c.queued() < c.sqCap() && (e.m.Refcnt() == 1 || c.unshare(e)) &&
 		c.split(i, c.mss) {
 		return true
 	}
@@ -58,7 +58,7 @@ func (c *Conn) fitMSS(i uint32) bool {
 // frees: the segment stays queued whole until acknowledged.
 func (c *Conn) sendPiece() {
 	s := c.s
-	e := &c.sq[c.sqHead%sqCap]
+	e := c.seg(c.sqHead)
 	off := 0
 	if d := e.seq.Size(c.sndUna); int32(d) > 0 {
 		off = min(int(d), int(e.len))

@@ -248,7 +248,7 @@ func (c *Conn) processAck(g *segment) bool {
 			acked-- // the SYN is no data: it does not open cwnd
 		}
 		for c.sqHead != c.sqTail {
-			e := &c.sq[c.sqHead%sqCap]
+			e := c.seg(c.sqHead)
 			end := e.seq.Add(uint32(e.len))
 			if e.fin {
 				end++
@@ -298,10 +298,8 @@ func (c *Conn) processAck(g *segment) bool {
 				c.dupAcks = 0
 				c.retransmitHole()
 			}
-		} else if c.cwnd < c.ssthresh {
-			c.cwnd += min(acked, uint32(c.mss))
 		} else {
-			c.cwnd += max(uint32(c.mss)*uint32(c.mss)/c.cwnd, 1)
+			s.cc.onAck(c, acked)
 		}
 		c.dupAcks = 0
 		c.limitedTx = 0
@@ -336,8 +334,7 @@ func (c *Conn) processAck(g *segment) bool {
 			// start a recovery only by RFC 6582 §4.2's ACK heuristic (cwnd above one
 			// segment: the go-back-N has been acknowledged for a while, so the duplicates
 			// are for a new hole rather than for segments sent twice).
-			flight := c.sndUna.Size(c.sndMax)
-			c.ssthresh = max(flight/2, uint32(2*c.mss))
+			c.ssthresh = s.cc.onCongestion(c, false)
 			c.cwnd = c.ssthresh + uint32(3*c.mss)
 			c.inRecovery, c.recover = true, c.sndMax
 			c.rtoRecover = false
@@ -601,10 +598,7 @@ func (c *Conn) synSentInput(g *segment) bool {
 	if fl&wire.TCPFlagSyn == 0 {
 		return s.drop(g.m, DropUnacceptable)
 	}
-	o, err := wire.ParseTCPOptions(g.tcp.Options())
-	if err != nil {
-		return s.drop(g.m, DropMalformed)
-	}
+	o := &g.opts
 	c.irs = g.seq
 	c.rcvNxt = g.seq.Add(1)
 	c.rcvAdv = c.rcvNxt
@@ -640,19 +634,14 @@ func (c *Conn) synSentInput(g *segment) bool {
 
 // setMSS sets the send MSS from the peer's option (RFC 9293 §3.7.1: 536 without one, an MSS of
 // 0 ignored), at most our MTU less 40 and at least 48 (Linux's TCP_MIN_SND_MSS less options).
-func (c *Conn) setMSS(o wire.TCPOptions) {
+func (c *Conn) setMSS(o *wire.TCPOptions) {
 	mss := 536
 	if o.HasMSS && o.MSS != 0 {
 		mss = int(o.MSS)
 	}
 	mss = min(mss, c.rcvMSS)
 	c.mss = max(mss, 48)
-	if c.s.cfg.initialCwnd > 0 {
-		c.cwnd = uint32(c.s.cfg.initialCwnd)
-	} else {
-		c.cwnd = uint32(10 * c.mss)
-	}
-	c.ssthresh = 1 << 30
+	c.s.cc.start(c)
 }
 
 // established enters ESTABLISHED: the handshake's timer stops, the RTO starts afresh (3 s if

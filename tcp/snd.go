@@ -209,7 +209,7 @@ func (c *Conn) tailRoom() int {
 	if c.sqTail == c.sqNext {
 		return 0
 	}
-	e := &c.sq[(c.sqTail-1)%sqCap]
+	e := c.seg(c.sqTail - 1)
 	if e.fin || e.zc != 0 || int(e.len) >= c.mss || e.m.Refcnt() != 1 {
 		return 0
 	}
@@ -229,7 +229,7 @@ func (c *Conn) SendSpace() (int, error) {
 }
 
 func (c *Conn) space() int {
-	return (sqCap-c.queued())*c.mss + c.fillRoom()
+	return (c.sqCap()-c.queued())*c.mss + c.fillRoom()
 }
 
 // fillRoom is tailRoom bounded by what the last segment's buffer really holds past its
@@ -237,7 +237,7 @@ func (c *Conn) space() int {
 func (c *Conn) fillRoom() int {
 	room := c.tailRoom()
 	if room > 0 {
-		e := &c.sq[(c.sqTail-1)%sqCap]
+		e := c.seg(c.sqTail - 1)
 		room = min(room, e.m.DataLen()+e.m.Tailroom()-c.hlen-int(e.len))
 	}
 	return room
@@ -281,7 +281,7 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		return 0, nil
 	}
 	room := c.fillRoom()
-	n := min(total, (sqCap-c.queued())*c.mss+room)
+	n := min(total, (c.sqCap()-c.queued())*c.mss+room)
 	if n == 0 {
 		return 0, syscall.EAGAIN
 	}
@@ -294,7 +294,7 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 	}
 	r := iovReader{iov: iov}
 	if fill > 0 {
-		e := &c.sq[(c.sqTail-1)%sqCap]
+		e := c.seg(c.sqTail - 1)
 		at := c.hlen + int(e.len)
 		e.m.SetLen(at)
 		dst := e.m.Append(fill) // fill ≤ room: never nil
@@ -320,7 +320,7 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		}
 		copy(b, c.tmpl[:c.hlen])
 		r.read(b[c.hlen:])
-		e := &c.sq[c.sqTail%sqCap]
+		e := c.seg(c.sqTail)
 		*e = txSeg{m: m, seq: seq, len: uint16(k), psum: wire.Sum(b[c.hlen:], 0)}
 		c.sqTail++
 		c.sqBytes += k
@@ -344,7 +344,7 @@ func (c *Conn) sndQueuedEnd() wire.Seq {
 	if c.sqTail == c.sqHead {
 		return c.sndNxt
 	}
-	e := &c.sq[(c.sqTail-1)%sqCap]
+	e := c.seg(c.sqTail - 1)
 	end := e.seq.Add(uint32(e.len))
 	if e.fin {
 		end++
@@ -415,13 +415,13 @@ func (c *Conn) queueFin() {
 // attachFin puts the FIN at finSeq into the send queue and reports whether it could.
 func (c *Conn) attachFin() bool {
 	if c.sqTail != c.sqNext {
-		e := &c.sq[(c.sqTail-1)%sqCap]
+		e := c.seg(c.sqTail - 1)
 		if e.m.Refcnt() == 1 {
 			e.fin = true
 			return true
 		}
 	}
-	if c.queued() == sqCap {
+	if c.queued() == c.sqCap() {
 		return false // an ACK frees a slot: push tries again
 	}
 	m := c.s.cache.Take()
@@ -437,7 +437,7 @@ func (c *Conn) attachFin() bool {
 		return false
 	}
 	copy(b, c.tmpl[:c.hlen])
-	c.sq[c.sqTail%sqCap] = txSeg{m: m, seq: c.finSeq, fin: true}
+	*c.seg(c.sqTail) = txSeg{m: m, seq: c.finSeq, fin: true}
 	c.sqTail++
 	return true
 }
@@ -469,7 +469,7 @@ func (c *Conn) push(flush bool) int {
 	wnd := c.sendWindow()
 	n := 0
 	for i := start; i != c.sqTail && n < txBurst; i++ {
-		e := &c.sq[i%sqCap]
+		e := c.seg(i)
 		if i+1 == c.sqTail && c.more && !flush && !e.fin && int(e.len) < c.mss {
 			break
 		}
@@ -510,7 +510,7 @@ func (c *Conn) push(flush bool) int {
 		m.RefcntAdd(-1)
 	}
 	for i := start; i != start+uint32(sent); i++ {
-		c.sentSeg(&c.sq[i%sqCap])
+		c.sentSeg(c.seg(i))
 	}
 	c.sqNext = start + uint32(sent)
 	if sent < n {
@@ -606,8 +606,8 @@ func (c *Conn) unshare(e *txSeg) bool {
 // the send window; the rest becomes the next segment. It fails when the queue is full or no
 // buffer is left.
 func (c *Conn) split(i uint32, n int) bool {
-	e := &c.sq[i%sqCap]
-	if n <= 0 || c.queued() == sqCap || e.m.Refcnt() != 1 {
+	e := c.seg(i)
+	if n <= 0 || c.queued() == c.sqCap() || e.m.Refcnt() != 1 {
 		return false
 	}
 	m := c.s.cache.Take()
@@ -629,9 +629,9 @@ func (c *Conn) split(i uint32, n int) bool {
 	e.fin = false
 	e.psum = wire.Sum(e.m.Data()[c.hlen:], 0)
 	for j := c.sqTail; j != i+1; j-- {
-		c.sq[j%sqCap] = c.sq[(j-1)%sqCap]
+		*c.seg(j) = *c.seg(j - 1)
 	}
-	c.sq[(i+1)%sqCap] = ne
+	*c.seg(i + 1) = ne
 	c.sqTail++
 	return true
 }
@@ -652,7 +652,7 @@ func (c *Conn) retransmitHole() {
 	c.retransmitFirst()
 	past := uint32(0)
 	if c.sqHead != c.sqTail {
-		e := &c.sq[c.sqHead%sqCap]
+		e := c.seg(c.sqHead)
 		if end := e.seq.Add(uint32(e.len)); end.LessThan(c.sndMax) {
 			past = (end.Size(c.sndMax) + uint32(c.mss) - 1) / uint32(c.mss)
 		}
@@ -666,7 +666,7 @@ func (c *Conn) retransmitFirstAnyway() {
 	if c.sqHead == c.sqTail || c.sqHead != c.sqNext || !c.state.synchronized() {
 		return
 	}
-	e := &c.sq[c.sqHead%sqCap]
+	e := c.seg(c.sqHead)
 	if !e.seq.LessThan(c.sndMax) {
 		return // never sent: the persist timer handles it
 	}
@@ -682,7 +682,7 @@ func (c *Conn) retransmitFirstAnyway() {
 
 // resend transmits the oldest queued segment again and reports whether the port took it.
 func (c *Conn) resend() bool {
-	e := &c.sq[c.sqHead%sqCap]
+	e := c.seg(c.sqHead)
 	if int(e.len) > c.mss {
 		c.sendPiece() // longer than an MSS a frag-needed lowered (pmtu.go): not sent whole
 		return false

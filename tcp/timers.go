@@ -183,10 +183,9 @@ func (c *Conn) onRTO() {
 	}
 	c.retries++
 	s.ctr.RTOs++
-	flight := c.sndUna.Size(c.sndMax)
 	if c.retries == 1 {
 		// RFC 5681 §3.1 eq. (4); a repeated timeout for the same data keeps ssthresh.
-		c.ssthresh = max(flight/2, uint32(2*c.mss))
+		c.ssthresh = s.cc.onCongestion(c, true)
 	}
 	c.cwnd = uint32(c.mss)
 	c.inRecovery = false

@@ -65,7 +65,7 @@ func (c *Conn) ZCSend(m *dpdk.Mbuf, n int, tag uint32, warm bool) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	if c.queued() == sqCap {
+	if c.queued() == c.sqCap() {
 		return 0, syscall.EAGAIN
 	}
 	m.SetLen(n)
@@ -80,20 +80,20 @@ func (c *Conn) ZCSend(m *dpdk.Mbuf, n int, tag uint32, warm bool) (int, error) {
 		m.SetOlFlags(0)
 		return n, nil
 	}
-	e := &c.sq[c.sqTail%sqCap]
+	e := c.seg(c.sqTail)
 	*e = txSeg{m: m, seq: c.sndQueuedEnd(), len: uint16(n), psum: psum, zc: tag}
 	c.sqTail++
 	c.sqBytes += n
 	c.more = false
 	c.push(false)
-	if c.queued() == sqCap && c.w.Readiness()&stack.EPOLLOUT != 0 {
+	if c.queued() == c.sqCap() && c.w.Readiness()&stack.EPOLLOUT != 0 {
 		c.w.NotReady(stack.EPOLLOUT)
 	}
 	return n, nil
 }
 
 // ZCSpace is how many more segments ZCSend can queue now.
-func (c *Conn) ZCSpace() int { return sqCap - c.queued() }
+func (c *Conn) ZCSpace() int { return c.sqCap() - c.queued() }
 
 // releaseBuf gives up the send queue's reference to a segment's buffer: a zero-copy buffer
 // with a tag goes to the stack's ZCOwner, any other is recycled (or freed, when recycle

@@ -311,6 +311,11 @@ func TestDiffTCP(t *testing.T) {
 					w.SACKPermitted = true
 				case layers.TCPOptionKindTimestamps:
 					w.TSVal, w.TSEcr, w.HasTimestamps = binary.BigEndian.Uint32(d), binary.BigEndian.Uint32(d[4:]), true
+				case layers.TCPOptionKindSACK:
+					w.NumSACK = len(d) / 8
+					for k := range w.NumSACK {
+						w.SACK[k] = SACKBlock{Seq(binary.BigEndian.Uint32(d[8*k:])), Seq(binary.BigEndian.Uint32(d[8*k+4:]))}
+					}
 				}
 			}
 			eq(t, "options", o, w)

@@ -208,21 +208,24 @@ func FuzzTCPOptions(f *testing.F) {
 		if !optionsWellFormed(data) {
 			t.Fatalf("parsed options that CheckTCP refuses")
 		}
-		var b []byte
+		fixed := 0 // Encode's bytes before the SACK blocks
 		if o.HasMSS {
-			b = append(b, TCPOptionMSS, 4, byte(o.MSS>>8), byte(o.MSS))
-		}
-		if o.HasWScale {
-			b = append(b, TCPOptionNOP, TCPOptionWindowScale, 3, o.WScale)
-		}
-		if o.SACKPermitted {
-			b = append(b, TCPOptionSACKPermitted, 2)
+			fixed += 4
 		}
 		if o.HasTimestamps {
-			b = append(b, TCPOptionTimestamps, 10,
-				byte(o.TSVal>>24), byte(o.TSVal>>16), byte(o.TSVal>>8), byte(o.TSVal),
-				byte(o.TSEcr>>24), byte(o.TSEcr>>16), byte(o.TSEcr>>8), byte(o.TSEcr))
+			fixed += 12
+		} else if o.SACKPermitted {
+			fixed += 4
 		}
+		if o.HasWScale {
+			fixed += 4
+		}
+		o.NumSACK = min(o.NumSACK, (MaxTCPOptionsSize-fixed-4)/8)
+		for k := o.NumSACK; k < MaxSACKBlocks; k++ {
+			o.SACK[k] = SACKBlock{}
+		}
+		var buf [MaxTCPOptionsSize]byte
+		b := buf[:o.Encode(buf[:])]
 		o2, err := ParseTCPOptions(b)
 		if err != nil || o2 != o {
 			t.Fatalf("re-parse %+v %v, want %+v", o2, err, o)

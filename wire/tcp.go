@@ -21,7 +21,7 @@ const (
 	TCPOptionWindowScale = 3
 	// TCPOptionSACKPermitted is the SACK-permitted option.
 	TCPOptionSACKPermitted = 4
-	// TCPOptionSACK is the SACK blocks option; ParseTCPOptions skips it.
+	// TCPOptionSACK is the SACK blocks option (RFC 2018 §3): 2 + 8·n bytes, n = 1..4.
 	TCPOptionSACK = 5
 	// TCPOptionTimestamps is the timestamps option.
 	TCPOptionTimestamps = 8
@@ -250,9 +250,19 @@ func (f TCPFields) Encode(b []byte) int {
 	return hl
 }
 
-// TCPOptions are the options of a SYN that zocket reads. Values are as
+// MaxSACKBlocks is the most SACK blocks one option carries (40 option bytes: 2 + 4·8).
+const MaxSACKBlocks = 4
+
+// SACKBlock is one block of a SACK option: the sequence space [Left, Right) the receiver
+// holds (RFC 2018 §3).
+type SACKBlock struct {
+	Left, Right Seq
+}
+
+// TCPOptions are the options of a segment that zocket reads. Values are as
 // received: a window scale over 14 is the caller's to clamp (RFC 7323
-// §2.3), an MSS of 0 the caller's to ignore.
+// §2.3), an MSS of 0 the caller's to ignore, SACK blocks the caller's to
+// validate against its send sequence space.
 type TCPOptions struct {
 	MSS           uint16
 	HasMSS        bool
@@ -262,13 +272,17 @@ type TCPOptions struct {
 	HasTimestamps bool
 	// TSVal and TSEcr are the timestamp values when HasTimestamps.
 	TSVal, TSEcr uint32
+	// SACK holds the first NumSACK blocks of a SACK option, in the order sent.
+	SACK    [MaxSACKBlocks]SACKBlock
+	NumSACK int
 }
 
 // ParseTCPOptions parses a TCP header's option bytes ([TCP.Options]). It
 // returns ErrOptions when an option's length is 0 or 1 or runs past opts,
 // or when MSS, window scale, SACK-permitted or timestamps has a length
-// other than its own (4, 3, 2, 10). Unknown kinds, SACK blocks included,
-// are skipped by their length. A repeated option overrides the earlier one.
+// other than its own (4, 3, 2, 10), or a SACK option is not 2 + 8·n bytes
+// with n from 1 to 4. Unknown kinds are skipped by their length. A
+// repeated option overrides the earlier one.
 // On error it returns zero TCPOptions.
 //
 // Linux ignores malformed options and keeps the segment; zocket drops it,
@@ -318,8 +332,61 @@ func ParseTCPOptions(opts []byte) (TCPOptions, error) {
 			o.TSVal = binary.BigEndian.Uint32(v[2:])
 			o.TSEcr = binary.BigEndian.Uint32(v[6:])
 			o.HasTimestamps = true
+		case TCPOptionSACK:
+			if (l-2)%8 != 0 || l < 10 {
+				return TCPOptions{}, ErrOptions
+			}
+			o.NumSACK = (l - 2) / 8
+			for k := range o.NumSACK {
+				o.SACK[k] = SACKBlock{Left: Seq(binary.BigEndian.Uint32(v[2+8*k:])), Right: Seq(binary.BigEndian.Uint32(v[6+8*k:]))}
+			}
 		}
 		i += l
 	}
 	return o, nil
+}
+
+// MaxTCPOptionsSize is the most option bytes a TCP header holds (data offset 15 words).
+const MaxTCPOptionsSize = 40
+
+// Encode writes the options into b in Linux's layout, every option aligned to 4 bytes with
+// NOPs: MSS; SACK-permitted and timestamps (together 12 bytes when both); window scale; SACK
+// blocks, as many of o.SACK[:o.NumSACK] as fit in MaxTCPOptionsSize (3 beside timestamps, 4
+// without). It returns the bytes written, a multiple of 4; b must hold MaxTCPOptionsSize.
+func (o *TCPOptions) Encode(b []byte) int {
+	n := 0
+	if o.HasMSS {
+		b[0], b[1] = TCPOptionMSS, TCPOptionMSSLength
+		binary.BigEndian.PutUint16(b[2:], o.MSS)
+		n = 4
+	}
+	switch {
+	case o.HasTimestamps:
+		if o.SACKPermitted {
+			b[n], b[n+1] = TCPOptionSACKPermitted, TCPOptionSACKPermittedLength
+		} else {
+			b[n], b[n+1] = TCPOptionNOP, TCPOptionNOP
+		}
+		b[n+2], b[n+3] = TCPOptionTimestamps, TCPOptionTimestampsLength
+		binary.BigEndian.PutUint32(b[n+4:], o.TSVal)
+		binary.BigEndian.PutUint32(b[n+8:], o.TSEcr)
+		n += 12
+	case o.SACKPermitted:
+		b[n], b[n+1], b[n+2], b[n+3] = TCPOptionNOP, TCPOptionNOP, TCPOptionSACKPermitted, TCPOptionSACKPermittedLength
+		n += 4
+	}
+	if o.HasWScale {
+		b[n], b[n+1], b[n+2], b[n+3] = TCPOptionNOP, TCPOptionWindowScale, TCPOptionWindowScaleLength, o.WScale
+		n += 4
+	}
+	if k := min(o.NumSACK, (MaxTCPOptionsSize-n-4)/8); k > 0 {
+		b[n], b[n+1], b[n+2], b[n+3] = TCPOptionNOP, TCPOptionNOP, TCPOptionSACK, byte(2+8*k)
+		n += 4
+		for _, blk := range o.SACK[:k] {
+			binary.BigEndian.PutUint32(b[n:], uint32(blk.Left))
+			binary.BigEndian.PutUint32(b[n+4:], uint32(blk.Right))
+			n += 8
+		}
+	}
+	return n
 }
