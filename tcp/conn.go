@@ -93,6 +93,8 @@ type txSeg struct {
 	fin  bool
 	psum uint32
 	zc   uint32 // zero-copy completion tag (tcp/zc.go); 0: an ordinary buffer
+	// sentAt is when the segment last left (the stack's clock; RTT samples, RACK); 0: never.
+	sentAt int64
 }
 
 // oooMax bounds the out-of-order queue (entries; each also takes a receive slot).

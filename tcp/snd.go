@@ -534,6 +534,7 @@ func (c *Conn) sentSeg(e *txSeg) {
 	if e.fin {
 		end++
 	}
+	e.sentAt = s.st.Now()
 	if e.seq.LessThan(c.sndMax) {
 		s.ctr.Retransmits++
 	} else {
@@ -699,6 +700,7 @@ func (c *Conn) resend() bool {
 		e.m.RefcntAdd(-1)
 		return false
 	}
+	e.sentAt = c.s.st.Now()
 	c.s.ctr.Retransmits++
 	c.s.ctr.TxSegments++
 	c.ackSent()
