@@ -75,9 +75,10 @@ type Counters struct {
 	Faults        FaultCounters
 }
 
-// FaultCounters count what the fault shim did to transmitted frames.
+// FaultCounters count what the fault shim did to transmitted frames. TailDropped counts the
+// frames its emulated link dropped because its queue was full (Faults.Queue).
 type FaultCounters struct {
-	Dropped, Duplicated, Reordered, Corrupted uint64
+	Dropped, Duplicated, Reordered, Corrupted, TailDropped uint64
 }
 
 // Dropped sums the drops of every reason.

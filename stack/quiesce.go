@@ -15,10 +15,10 @@ type Quiescer interface {
 }
 
 // IsQuiescent reports whether the stack will send nothing more except in response to external
-// stimuli or API calls (zf_stack_is_quiescent): no frame queued or held for ARP, and every
-// transport quiescent.
+// stimuli or API calls (zf_stack_is_quiescent): no frame queued, held for ARP or by the fault
+// shim, and every transport quiescent.
 func (s *Stack) IsQuiescent() bool {
-	if s.ntx > 0 || s.faults.held > 0 || s.neigh.holding() {
+	if s.ntx > 0 || s.faults.holding() || s.neigh.holding() {
 		return false
 	}
 	for _, p := range s.protos {

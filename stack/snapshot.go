@@ -391,6 +391,7 @@ func (c *Counters) Each(fn func(name string, v uint64)) {
 	fn("fault_duplicated", c.Faults.Duplicated)
 	fn("fault_reordered", c.Faults.Reordered)
 	fn("fault_corrupted", c.Faults.Corrupted)
+	fn("fault_tail_dropped", c.Faults.TailDropped)
 }
 
 // snapshotRowBudget is how many rows one Perform call copies at most (for Dumpers that
