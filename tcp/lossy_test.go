@@ -26,7 +26,8 @@ import (
 // seed and profile in the subtest's name: `go test ./tcp -run 'TestLossyLink/loss5%/seed=3/'`
 // replays it exactly (seeds above 3 with ZOCKET_LOSSY_SEEDS, below).
 
-// nextDeadline is the earliest timer deadline of any connection on the pair (0: none).
+// nextDeadline is the earliest timer deadline of any connection on the pair, or release from
+// either stack's emulated link (stack.Faults.Delay, Rate) (0: none).
 func (p *pair) nextDeadline() int64 {
 	var next int64
 	take := func(at int64) {
@@ -35,6 +36,7 @@ func (p *pair) nextDeadline() int64 {
 		}
 	}
 	for _, st := range []*stack.Stack{p.A, p.B} {
+		take(st.NextLinkRelease())
 		s, ok := st.Transport(6).(*state)
 		if !ok {
 			continue
