@@ -76,7 +76,8 @@ type Counters struct {
 }
 
 // FaultCounters count what the fault shim did to transmitted frames. TailDropped counts the
-// frames its emulated link dropped because its queue was full (Faults.Queue).
+// frames its emulated link dropped because its queue was full (Faults.Queue); Dropped counts
+// only the random drops (Faults.Drop).
 type FaultCounters struct {
 	Dropped, Duplicated, Reordered, Corrupted, TailDropped uint64
 }

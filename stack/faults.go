@@ -17,9 +17,9 @@ import (
 //
 // The frames that come through then cross an emulated link (linkemu.go) when Delay, Jitter or
 // Rate is set: a router queue of Queue bytes drained at Rate, then a wire of one-way Delay
-// plus up to Jitter, in the stack's time (Stack.Now: a ManualClock in tests), so that a
-// bandwidth-delay-product test runs deterministically and in milliseconds. Frames keep their
-// order on the link; only Reorder reorders.
+// plus up to Jitter, in the stack's time (Stack.Now, that of the current or last reactor turn:
+// a ManualClock in tests), so that a bandwidth-delay-product test runs deterministically and
+// in milliseconds. Frames keep their order on the link; only Reorder reorders.
 type Faults struct {
 	Seed      uint64
 	Drop      float64
@@ -57,9 +57,9 @@ type faultShim struct {
 }
 
 // SetFaults installs (or, with the zero Faults, removes) the fault shim. Frames the shim still
-// holds (reordered, or on the emulated link) are freed: they are lost. It allocates the link's
-// ring (room for every buffer of the pool) the first time Delay, Jitter or Rate is set;
-// nothing afterwards, per frame or per call.
+// holds (reordered, or on the emulated link) are freed: they are lost. It allocates (the
+// PRNGs, and the link's ring when it has to grow: room for every buffer of the pool); a frame
+// through the shim allocates nothing.
 func (s *Stack) SetFaults(f Faults) {
 	s.faults.flush()
 	s.faults.cfg = f

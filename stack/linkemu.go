@@ -12,15 +12,20 @@ import (
 // router queue drained at Rate, then a wire of one-way Delay plus Jitter, all in the stack's
 // time (Stack.Now), so that a manual clock runs a 20 ms path in microseconds of real time.
 //
-// A frame accepted at time now finishes serialization at done = max(now, free) + bits/Rate
-// (free: when the link finishes the frames accepted before it) and leaves the shim, to the
-// port, at max(done + Delay + jitter, the departure of the frame ahead of it): jitter bunches
-// frames but never reorders them. A frame that would find more than the queue limit's bytes
-// ahead of it, counting itself, is tail-dropped (FaultCounters.TailDropped).
+// A frame accepted at time now (the stack's time: that of the current or last reactor turn)
+// finishes serialization at done = max(now, free) + bits/Rate (free: when the link finishes the
+// frames accepted before it) and leaves the shim, to the port, at max(done + Delay + jitter,
+// the departure of the frame ahead of it): jitter bunches frames but never reorders them. A
+// frame that would find more than the queue limit's bytes ahead of it, counting itself, is
+// tail-dropped (FaultCounters.TailDropped).
 //
-// Frames wait in ring, made by SetFaults with room for every buffer of the stack's pool, in
-// departure order; the stack timer timer is armed for the head's departure and releases every
-// frame due. Nothing is allocated per frame.
+// Frames wait in ring, in departure order. SetFaults makes it with room for as many frames as
+// the stack's pool has buffers; a frame that finds it full (possible only with buffers from
+// elsewhere, such as a net_ring peer's echo request turned into the reply) is tail-dropped
+// too. A stack timer (timer) is armed for the head's departure, so that the reactor releases
+// each frame when it is due (HasPendingWork sees it as any timer: from the end of the 1 ms
+// tick it falls in); NextLinkRelease tells tests driving a ManualClock the exact instant.
+// Nothing is allocated per frame.
 type linkEmu struct {
 	on      bool
 	delay   int64  // ns
@@ -30,7 +35,7 @@ type linkEmu struct {
 	rng     *rand.Rand
 
 	free int64  // when the link finishes serializing the frames it accepted
-	rem  uint64 // serialization remainder (bit·ns, below rate) carried to the next frame
+	rem  uint64 // bits×1e9 mod rate of the frames so far: carried, N frames take N×bits/rate
 	last int64  // departure time of the frame queued last
 
 	ring    []linkFrame // len a power of two
@@ -48,9 +53,7 @@ type linkFrame struct {
 // defaultQueueMin is the smallest default queue limit: 64 KiB, a window of today's TCP.
 const defaultQueueMin = 64 << 10
 
-// configure sets the link from f (allocating the ring if it has to grow). The stack's frames
-// all come from its pool, so a ring as large as the pool never fills; frames from elsewhere
-// that find it full are tail-dropped.
+// configure sets the link from f, allocating the ring if it has to grow.
 func (l *linkEmu) configure(s *Stack, f *Faults) {
 	l.on = f.Delay > 0 || f.Jitter > 0 || f.Rate > 0
 	l.delay, l.jitter, l.rate = max(int64(f.Delay), 0), max(int64(f.Jitter), 0), f.Rate
