@@ -85,12 +85,12 @@ func (r echoRun) stream(t *testing.T, s *echoStream) (time.Duration, error) {
 		}
 		pong.Env = append(os.Environ(), "ZOCKET_EAL_ARGS=", "ZF_ATTR="+attr) // the tool picks its own EAL arguments
 		pongOut, pongEnd = lab.Background(t, pong)
-		require.Eventually(t, func() bool { return k.Command("ip", "link", "show", k.Veth).Run() == nil },
-			20*time.Second, 10*time.Millisecond, "the pong made no tap: %s", pongOut)
+		awaitPong(t, pongEnd, pongOut, "made its tap", func() bool { return k.Command("ip", "link", "show", k.Veth).Run() == nil })
 		k.UpTap(t)
 		// The stack answers pings once its reactor runs, which the pong starts after listening.
-		require.Eventually(t, func() bool { return k.Command("ping", "-c", "1", "-W", "1", k.StackIP).Run() == nil },
-			20*time.Second, 10*time.Millisecond, "the pong does not answer: %s", pongOut)
+		awaitPong(t, pongEnd, pongOut, "answered a ping", func() bool {
+			return k.Command("ping", "-c", "1", "-W", "1", k.StackIP).Run() == nil
+		})
 	case linuxEcho:
 		k = lab.NewKernel(t, r.subnet)
 		h := k.NewHost(t)
@@ -147,6 +147,22 @@ func (r echoRun) stream(t *testing.T, s *echoStream) (time.Duration, error) {
 		return took, fmt.Errorf("%d bytes came back of %d, SHA-256 %s", len(got), s.size, sumWord(sha256.Sum256(got) == s.sum))
 	}
 	return took, nil
+}
+
+// awaitPong polls cond every 10 ms until it holds, failing the test when 20 s pass first or
+// the pong ends (a bad attribute, a port that failed) before.
+func awaitPong(t *testing.T, end <-chan error, out *lab.Output, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-end:
+			t.Fatalf("the pong ended (%v) before it %s: %s", err, what, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("20 s passed before the pong %s: %s", what, out)
+		}
+	}
 }
 
 // sumWord says whether a SHA-256 matched.
