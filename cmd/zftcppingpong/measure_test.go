@@ -27,7 +27,10 @@ import (
 // alternate zocket, linux, zocket, linux…, each in namespaces of its own made and removed
 // around it. Each run prints, on stdout,
 //
-//	row=loss1-zocket run=1 s=1.234     (or s=timeout, or s=error with the reason)
+//	row=loss1-zocket run=1 s=1.234 load=0.85   (or s=timeout, or s=error with the reason)
+//
+// (load: the 1-minute load average after the run; the pong polls a core and the client and the
+// router share what is left, so others' load lengthens the runs).
 //
 // and each loss ends with the medians (a timed-out run counts as longer than any other; a
 // failed one is left out, and fails the test) and their ratio, "timeout" when a median is one:
@@ -76,7 +79,7 @@ func TestMeasureLoss(t *testing.T) {
 				if results[srv] == nil {
 					results[srv] = new(lossResults)
 				}
-				fmt.Printf("row=%s run=%d %s\n", row, run, results[srv].add(took, err))
+				fmt.Printf("row=%s run=%d %s load=%s\n", row, run, results[srv].add(took, err), loadAvg())
 				if err != nil && !errors.Is(err, errTimedOut) {
 					t.Errorf("%s run %d: %v", row, run, err)
 				}
@@ -151,6 +154,15 @@ func ratioWord(a, b float64) string {
 		return "timeout"
 	}
 	return fmt.Sprintf("%.2f", a/b)
+}
+
+// loadAvg is the machine's 1-minute load average, "?" when it cannot be read.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // firstLine is s up to its first newline.
