@@ -5,6 +5,8 @@
 #   BIN             where zk_build puts the tools ($ROOT/bin)
 #   ZK_TMP          a private temporary directory, removed by zk_cleanup
 #   PING_CPU, PONG_CPU   the two polling cores (default 0 and 1; override in the environment)
+#   ZK_TCP_ATTR     extra attributes for the stacks of the TCP rows, in ZF_ATTR's syntax
+#                   ("tcp_delayed_ack=0;tcp_rto_min_ms=20"); set by the caller, default none
 #
 #   zk_build                 go build -o $BIN/ ./cmd/... (once per process)
 #   zk_setup                 scripts/setup (DPDK, hugepages), quietly unless it fails
@@ -16,6 +18,8 @@
 #   zk_reap                  kill every process zk_bg started (by pid) that is still running
 #   zk_cleanup               zk_reap, then remove sockets and ZK_TMP; install it with:
 #                            trap zk_cleanup EXIT
+#   zk_tcp_attr ATTR         ATTR (a ZF_ATTR string) followed by ZK_TCP_ATTR's attributes, which
+#                            so override the row's own
 #   zk_field LINE KEY        the value of KEY=value in LINE
 #   zk_load                  one line on the machine's load, for the record
 #   zk_log MSG...            a message on stderr
@@ -99,6 +103,14 @@ zk_cleanup() {
 	ZK_SOCKS=()
 	[ -n "${ZK_TMP:-}" ] && [ -d "$ZK_TMP" ] && rm -rf "$ZK_TMP"
 	return 0
+}
+
+zk_tcp_attr() {
+	if [ -n "${ZK_TCP_ATTR:-}" ]; then
+		echo "$1;$ZK_TCP_ATTR"
+	else
+		echo "$1"
+	fi
 }
 
 zk_field() {

@@ -31,8 +31,12 @@
 // the peer acknowledged both, or TCP gave up by its retry limits, and says what it gave up on
 // (exit 1); -linger DURATION bounds that wait.
 //
-// Options -c, -config, -v, -gc, -hk, -wait, -linger, -bulk, -sink, -w are zocket's; the rest are
-// TCPDirect's. -w warms the send path (Conn.SendSingleWarm) while the ping waits.
+// Loss on a clean link: -faults drop=P,seed=N (also dup=, reorder=, corrupt=) puts the stack's
+// fault shim (stack.Faults) on the frames this side sends, deterministic for a given seed; give
+// both sides one, with different seeds, to lose frames both ways (scripts/bench tcp-loss).
+//
+// Options -c, -config, -v, -gc, -hk, -wait, -linger, -bulk, -sink, -w, -faults are zocket's;
+// the rest are TCPDirect's. -w warms the send path (Conn.SendSingleWarm) while the ping waits.
 package main
 
 import (

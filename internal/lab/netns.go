@@ -109,15 +109,25 @@ func (k *Kernel) UpTap(t testing.TB) {
 }
 
 // Command returns a command that runs inside the namespace.
-func (k *Kernel) Command(name string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", k.NS, name}, args...)...)
-}
+func (k *Kernel) Command(name string, args ...string) *exec.Cmd { return nsCommand(k.NS, name, args) }
 
 // Exec runs a command inside the namespace and fails the test if it fails.
 func (k *Kernel) Exec(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	out, err := k.Command(name, args...).CombinedOutput()
-	require.NoError(t, err, "ip netns exec %s %s %s: %s", k.NS, name, strings.Join(args, " "), out)
+	return nsExec(t, k.NS, name, args)
+}
+
+// nsCommand returns a command that runs name with args inside namespace ns.
+func nsCommand(ns, name string, args []string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", ns, name}, args...)...)
+}
+
+// nsExec runs name with args inside namespace ns, failing the test if it fails, and returns
+// its combined output.
+func nsExec(t testing.TB, ns, name string, args []string) string {
+	t.Helper()
+	out, err := nsCommand(ns, name, args).CombinedOutput()
+	require.NoError(t, err, "ip netns exec %s %s %s: %s", ns, name, strings.Join(args, " "), out)
 	return string(out)
 }
 

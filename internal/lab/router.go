@@ -67,16 +67,10 @@ func NewLossy(t testing.TB, k *Kernel, subnet, pct int, rtoMin string) *Lossy {
 }
 
 // Command returns a command that runs inside the peer's namespace.
-func (l *Lossy) Command(name string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", l.NS, name}, args...)...)
-}
+func (l *Lossy) Command(name string, args ...string) *exec.Cmd { return nsCommand(l.NS, name, args) }
 
 // Exec runs a command inside the peer's namespace and fails the test if it fails.
 func (l *Lossy) Exec(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	out, err := l.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip netns exec %s %s %v: %v: %s", l.NS, name, args, err, out)
-	}
-	return string(out)
+	return nsExec(t, l.NS, name, args)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zocket/zocket/stack"
 )
 
 // TestParseWaits: a pong waits for its connection forever unless -wait says otherwise, as
@@ -27,4 +29,17 @@ func TestParseWaits(t *testing.T) {
 		assert.Equal(t, tc.wait, c.wait, "-wait of %q", tc.args)
 		assert.Equal(t, tc.linger, c.linger, "-linger of %q", tc.args)
 	}
+}
+
+// TestParseFaults: -faults reaches the run's configuration; without it no shim is asked for,
+// and a bad list is a usage error.
+func TestParseFaults(t *testing.T) {
+	c, err := parse(Tool{Name: "zftcppingpong"}, []string{"ping", "198.18.0.1:1"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, stack.Faults{}, *c.faults)
+	c, err = parse(Tool{Name: "zftcppingpong"}, []string{"-faults", "drop=0.001,seed=1", "pong", "198.18.0.1:1"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, stack.Faults{Drop: 0.001, Seed: 1}, *c.faults)
+	_, err = parse(Tool{Name: "zftcppingpong"}, []string{"-faults", "drop=0.5,typo=1", "pong", "198.18.0.1:1"}, io.Discard)
+	assert.Error(t, err)
 }

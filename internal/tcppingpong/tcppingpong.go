@@ -54,6 +54,7 @@ type config struct {
 	bulk     time.Duration
 	sink     bool
 	nalts    int
+	faults   *stack.Faults // -faults: the fault shim on this side's transmissions
 	tool     Tool
 	stop     *atomic.Bool
 }
@@ -66,6 +67,9 @@ Attributes come from -config (an embedded configuration or a file), then ZF_ATTR
 ("interface=…;local_ip=…"). Example over net_memif, pong first, each on a core of its own:
   NAME -config memif-server pong 198.18.0.1:20000 &
   NAME -config memif-client ping 198.18.0.1:20000
+The same with 0.1 % of each side's frames dropped (deterministically: the seeds replay it):
+  NAME -config memif-server -faults drop=0.001,seed=2 pong 198.18.0.1:20000 &
+  NAME -config memif-client -faults drop=0.001,seed=1 ping 198.18.0.1:20000
 
 options:
 `
@@ -91,6 +95,7 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.hk, "hk", 2*time.Millisecond, "housekeeping yield every `DURATION` (0: never)")
 	fs.DurationVar(&c.wait, "wait", 0, "give up when the link, the connection or the first answer takes longer than `DURATION` (0: pong waits forever, ping 30s)")
 	linger := zfapp.LingerFlag(fs)
+	c.faults = zfapp.FaultsFlag(fs)
 	fs.DurationVar(&c.bulk, "bulk", 0, "ping: send as fast as possible for `DURATION` (bulk throughput) instead of ping-pong")
 	if tool.Alts {
 		fs.IntVar(&c.nalts, "alts", 3, "pong: `N` alternatives kept queued with candidate replies (1..64)")
@@ -177,6 +182,7 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 		return err
 	}
 	app.Linger = c.linger
+	app.ApplyFaults(*c.faults)
 	if err := app.ServeMetrics(c.metrics); err != nil {
 		app.Close()
 		return err
@@ -236,8 +242,8 @@ func (c *config) exec(stdout, stderr io.Writer) error {
 		pl.Report(stderr, c.mode)
 		tc := tcp.StackCounters(l.st)
 		sc := l.st.Counters()
-		fmt.Fprintf(stderr, "diag %s tcp %+v stack rx=%d tx=%d tx_ring_full=%d dropped=%d\n",
-			c.mode, tc, sc.RxPackets, sc.TxPackets, sc.TxRingFull, sc.Dropped())
+		fmt.Fprintf(stderr, "diag %s tcp %+v stack rx=%d tx=%d tx_ring_full=%d dropped=%d faults %+v\n",
+			c.mode, tc, sc.RxPackets, sc.TxPackets, sc.TxRingFull, sc.Dropped(), sc.Faults)
 		if c.tool.Alts {
 			fmt.Fprintf(stderr, "diag %s alts %+v\n", c.mode, alts.StackCounters(l.st))
 		}

@@ -6,7 +6,7 @@
 ROWS+=(alts)
 
 alts_attr() { # role ip mac sock
-	echo "interface=net_memif0,role=$1,socket=$4;local_ip=$2/24;mac=$3;n_bufs=4095;max_tcp_endpoints=16;alt_count=3"
+	zk_tcp_attr "interface=net_memif0,role=$1,socket=$4;local_ip=$2/24;mac=$3;n_bufs=4095;max_tcp_endpoints=16;alt_count=3"
 }
 
 row_alts() {

@@ -7,29 +7,38 @@
 #               2 s); its --full-rtt percentiles become the rtt_ns line (zk_kernel_sockperf, lib.sh)
 #   tcp-bulk    zftcppingpong -bulk (PING_CPU) → -sink (PONG_CPU) over net_memif for DURATION
 #               seconds, one core each side; row=tcp-bulk gbps=… from the receiver
+# The stacks of every TCP row (these, alts, tcp-loss) take ZK_TCP_ATTR's attributes last
+# (zk_tcp_attr, lib.sh), e.g. ZK_TCP_ATTR="tcp_delayed_ack=0" scripts/bench tcp.
 ROWS+=(tcp kernel-tcp tcp-bulk)
 
-tcp_attr() { # role ip mac sock
-	echo "interface=net_memif0,role=$1,socket=$4;local_ip=$2/24;mac=$3;n_bufs=4095;max_tcp_endpoints=16"
+tcp_attr() { # role ip mac sock [memif devargs, e.g. ,zero-copy=no]
+	zk_tcp_attr "interface=net_memif0,role=$1,socket=$4${5:-};local_ip=$2/24;mac=$3;n_bufs=4095;max_tcp_endpoints=16"
 }
 
-row_tcp() {
-	local sock pong out
-	sock=$(zk_sock tcp)
-	ZF_ATTR=$(tcp_attr server 198.18.0.1 02:00:00:00:00:01 "$sock") \
-		zk_bg tcp-pong "$BIN/zftcppingpong" -v -c "$PONG_CPU" -s 64 pong 198.18.0.1:20000
+# tcp_pingpong ROW PORT ITERATIONS PONG_FLAGS PING_FLAGS [MEMIF_ARGS]: zftcppingpong pong
+# (PONG_CPU) and ping (PING_CPU) over net_memif, 64-byte messages, each with its extra flags
+# (word-split), MEMIF_ARGS appended to both memif devargs; prints row=ROW rtt_ns …
+tcp_pingpong() {
+	local row=$1 port=$2 iter=$3 pong_flags=$4 ping_flags=$5 memif=${6:-} sock pong out
+	sock=$(zk_sock "$row")
+	# shellcheck disable=SC2086
+	ZF_ATTR=$(tcp_attr server 198.18.0.1 02:00:00:00:00:01 "$sock" "$memif") \
+		zk_bg "$row-pong" "$BIN/zftcppingpong" -v -c "$PONG_CPU" -s 64 $pong_flags pong "198.18.0.1:$port"
 	pong=$ZK_LAST_PID
-	out=$(ZF_ATTR=$(tcp_attr client 198.18.0.2 02:00:00:00:00:02 "$sock") \
-		"$BIN/zftcppingpong" -v -c "$PING_CPU" -s 64 -i "$N" ping 198.18.0.1:20000 2>"$ZK_TMP/tcp-ping.log") || {
-		cat "$ZK_TMP/tcp-ping.log" "$ZK_TMP/tcp-pong.log" >&2
+	# shellcheck disable=SC2086
+	out=$(ZF_ATTR=$(tcp_attr client 198.18.0.2 02:00:00:00:00:02 "$sock" "$memif") \
+		"$BIN/zftcppingpong" -v -c "$PING_CPU" -s 64 -i "$iter" $ping_flags ping "198.18.0.1:$port" 2>"$ZK_TMP/$row-ping.log") || {
+		cat "$ZK_TMP/$row-ping.log" "$ZK_TMP/$row-pong.log" >&2
 		return 1
 	}
 	zk_wait "$pong" 10
-	grep '^diag' "$ZK_TMP/tcp-ping.log" "$ZK_TMP/tcp-pong.log" >&2 || true
+	grep '^diag' "$ZK_TMP/$row-ping.log" "$ZK_TMP/$row-pong.log" >&2 || true
 	grep -v '^rtt_ns ' <<<"$out" >&2 || true
 	out=$(grep '^rtt_ns ' <<<"$out" | tail -1) || return 1
-	echo "row=tcp $out"
+	echo "row=$row $out"
 }
+
+row_tcp() { tcp_pingpong tcp 20000 "$N" "" ""; }
 
 row_kernel_tcp() { zk_kernel_sockperf kernel-tcp --tcp 201 11112 8e-6; }
 
