@@ -95,6 +95,7 @@ type txSeg struct {
 	zc   uint32 // zero-copy completion tag (tcp/zc.go); 0: an ordinary buffer
 	// sentAt is when the segment last left (the stack's clock; RTT samples, RACK); 0: never.
 	sentAt int64
+	sb     sbFlags // the SACK scoreboard's marks (sack.go)
 }
 
 // oooMax bounds the out-of-order queue (entries; each also takes a receive slot).
@@ -204,6 +205,7 @@ type Conn struct {
 	probe      bool // the persist timer fired: a window too small for a segment may be used
 	rtoRecover bool // an RTO happened and SND.UNA has not yet passed recover (RFC 6582 §4.1)
 	recover    wire.Seq
+	rec        recovery // SACK scoreboard totals, PRR, RACK-TLP and undo (recovery.go)
 }
 
 // seg is send-queue entry i (a free-running index: sqHead, sqNext, sqTail and those between).

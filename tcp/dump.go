@@ -58,6 +58,13 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPSegmentsSent, c.TxSegments)
 		d.Counter(stack.TCPBytesReceived, c.RxBytes)
 		d.Counter(stack.TCPBytesSent, c.TxBytes)
+		d.Counter(stack.TCPSACKRecoveries, c.SACKRecoveries)
+		d.Counter(stack.TCPRACKLosses, c.RACKLosses)
+		d.Counter(stack.TCPTLPProbes, c.TLPProbes)
+		d.Counter(stack.TCPTLPRecoveries, c.TLPRecoveries)
+		d.Counter(stack.TCPSpuriousUndone, c.SpuriousUndone)
+		d.Counter(stack.TCPDSACKs, c.DSACKs)
+		d.Counter(stack.TCPSACKIgnored, c.SACKIgnored)
 		for r := DropReason(0); r < NumDropReasons; r++ {
 			d.Drop(r.Name(), c.Drops[r])
 		}

@@ -31,6 +31,7 @@ func (c *Conn) pathMTU(seq wire.Seq, mtu uint16) {
 	c.mss = mss
 	s.ctr.PMTUReductions++
 	c.rttTiming = false
+	c.sbClear() // segments are cut anew
 	c.sqNext = c.sqHead
 	c.sndNxt = c.sndUna
 	c.push(true)

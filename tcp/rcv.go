@@ -236,12 +236,14 @@ func acceptable(seq wire.Seq, seglen uint32, rcvNxt wire.Seq, wnd uint32) bool {
 }
 
 // processAck handles an acceptable ACK field: frees what it acknowledges, samples the RTT,
-// grows cwnd (RFC 5681 slow start and congestion avoidance), counts duplicate ACKs for fast
-// retransmit and updates the send window (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2).
+// grows cwnd (RFC 5681 slow start and congestion avoidance), hands SACK blocks, duplicate ACKs
+// and recovery to recovery.go and updates the send window (RFC 9293 §3.10.7.4,
+// SND.WL1/SND.WL2).
 func (c *Conn) processAck(g *segment) bool {
 	s := c.s
 	ack := g.ack
 	event := false
+	c.ackStart(g)
 	if c.sndUna.LessThan(ack) {
 		acked := c.sndUna.Size(ack)
 		if c.sndUna == c.iss {
@@ -257,6 +259,7 @@ func (c *Conn) processAck(g *segment) bool {
 				break
 			}
 			c.sqBytes -= int(e.len)
+			c.sbAcked(e)
 			c.releaseBuf(e, true, ZCAcked)
 			e.m = nil
 			c.sqHead++
@@ -277,27 +280,7 @@ func (c *Conn) processAck(g *segment) bool {
 			c.rtoRecover = false
 		}
 		if c.inRecovery {
-			if c.recover.LessThanEq(ack) {
-				// Full ACK (RFC 6582 §3.2 step 3): deflate to ssthresh (the RFC's second
-				// option, as Linux; the burst it may allow is bounded by txBurst).
-				c.inRecovery = false
-				c.cwnd = c.ssthresh
-			} else {
-				// Partial ACK: retransmit the next hole, deflate by what was acknowledged and
-				// add one segment back.
-				s.ctr.PartialACKs++
-				if c.cwnd > acked {
-					c.cwnd -= acked
-				} else {
-					c.cwnd = 0
-				}
-				if acked >= uint32(c.mss) {
-					c.cwnd += uint32(c.mss)
-				}
-				c.cwnd = max(c.cwnd, uint32(c.mss))
-				c.dupAcks = 0
-				c.retransmitHole()
-			}
+			c.recoveryAck(acked)
 		} else {
 			s.cc.onAck(c, acked)
 		}
@@ -311,38 +294,9 @@ func (c *Conn) processAck(g *segment) bool {
 		event = true
 	} else if ack == c.sndUna && g.plen == 0 && g.flags&wire.TCPFlagFin == 0 &&
 		c.sndUna != c.sndMax && g.wnd == c.sndWnd {
-		c.dupAcks++
-		s.ctr.DupACKs++
-		switch {
-		case c.dupAcks < 3 && !c.inRecovery && !c.rtoRecover:
-			// Limited transmit (RFC 3042): each of the first two duplicates lets one new
-			// segment go beyond cwnd, so that a small window still yields three duplicates
-			// (not after an RTO: what would go is go-back-N, not new data).
-			c.limitedTx = uint32(c.dupAcks)
-		case c.inRecovery:
-			c.cwnd += uint32(c.mss) // RFC 6582 §3.2 step 4: inflate per duplicate ACK
-			if c.dupAcks > c.holeDupLimit {
-				// More duplicates than segments were in flight past the hole when it was
-				// retransmitted: later segments overtook the retransmission, which was lost.
-				// Send it again now rather than wait for the RTO (RFC 6582 has no such
-				// rule; without SACK it is the only sign of a lost retransmission).
-				s.ctr.LostRetransmits++
-				c.retransmitHole()
-			}
-		case c.dupAcks == 3 && (!c.rtoRecover || c.cwnd > uint32(c.mss)):
-			// Fast retransmit (RFC 5681 §3.2, RFC 6582 §3.2 step 2). After an RTO, duplicates
-			// start a recovery only by RFC 6582 §4.2's ACK heuristic (cwnd above one
-			// segment: the go-back-N has been acknowledged for a while, so the duplicates
-			// are for a new hole rather than for segments sent twice).
-			c.ssthresh = s.cc.onCongestion(c, false)
-			c.cwnd = c.ssthresh + uint32(3*c.mss)
-			c.inRecovery, c.recover = true, c.sndMax
-			c.rtoRecover = false
-			c.limitedTx = 0
-			s.ctr.FastRetransmits++
-			c.retransmitHole()
-		}
+		c.dupAck(g)
 	}
+	c.ackEnd(g)
 	if c.sndWl1.LessThan(g.seq) || c.sndWl1 == g.seq && c.sndWl2.LessThanEq(ack) {
 		if g.wnd > c.sndWnd {
 			event = true

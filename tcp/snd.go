@@ -443,9 +443,10 @@ func (c *Conn) attachFin() bool {
 }
 
 // sendWindow is how far past sndUna we may send: the peer's window, limited by cwnd (plus up
-// to two segments of limited transmit, RFC 3042).
+// to two segments of limited transmit, RFC 3042) counted against pipe, not the bytes
+// outstanding, when SACK shows some of them delivered or lost (RFC 6675).
 func (c *Conn) sendWindow() uint32 {
-	return min(c.sndWnd, c.cwnd+c.limitedTx*uint32(c.mss))
+	return min(c.sndWnd, uint32(max(int(c.cwnd+c.limitedTx*uint32(c.mss))+c.pipeCredit(), 0)))
 }
 
 // push sends queued segments while the windows allow, one burst, and returns how many went.
@@ -634,77 +635,6 @@ func (c *Conn) split(i uint32, n int) bool {
 	}
 	*c.seg(i + 1) = ne
 	c.sqTail++
-	return true
-}
-
-// retransmitFirst sends the oldest unacknowledged segment again (fast retransmit, NewReno
-// partial ACKs).
-func (c *Conn) retransmitFirst() {
-	if c.sqHead == c.sqTail || c.sqHead == c.sqNext {
-		return
-	}
-	c.resend()
-}
-
-// retransmitHole retransmits the oldest segment in recovery and notes how many duplicate ACKs
-// may still come for segments sent before it: one per segment in flight past it, plus two for
-// reordering and duplication. More than that means the retransmission itself was lost.
-func (c *Conn) retransmitHole() {
-	c.retransmitFirst()
-	past := uint32(0)
-	if c.sqHead != c.sqTail {
-		e := c.seg(c.sqHead)
-		if end := e.seq.Add(uint32(e.len)); end.LessThan(c.sndMax) {
-			past = (end.Size(c.sndMax) + uint32(c.mss) - 1) / uint32(c.mss)
-		}
-	}
-	c.holeDupLimit = c.dupAcks + int(past) + 2
-}
-
-// retransmitFirstAnyway sends the oldest queued segment after an RTO that the window kept
-// push from sending: it then counts as sent (SND.NXT passes it).
-func (c *Conn) retransmitFirstAnyway() {
-	if c.sqHead == c.sqTail || c.sqHead != c.sqNext || !c.state.synchronized() {
-		return
-	}
-	e := c.seg(c.sqHead)
-	if !e.seq.LessThan(c.sndMax) {
-		return // never sent: the persist timer handles it
-	}
-	if c.resend() {
-		c.sqNext++
-		end := e.seq.Add(uint32(e.len))
-		if e.fin {
-			end++
-		}
-		c.sndNxt = end
-	}
-}
-
-// resend transmits the oldest queued segment again and reports whether the port took it.
-func (c *Conn) resend() bool {
-	e := c.seg(c.sqHead)
-	if int(e.len) > c.mss {
-		c.sendPiece() // longer than an MSS a frag-needed lowered (pmtu.go): not sent whole
-		return false
-	}
-	if e.m.Refcnt() != 1 && !c.unshare(e) {
-		return false
-	}
-	fl := segFlags(e)
-	c.patch(e.m, e.m.Data(), e.seq, fl, int(e.len), e.psum, 0)
-	padFrame(e.m)
-	e.m.RefcntAdd(1)
-	c.s.txv[0] = e.m
-	if c.transmit(1) != 1 {
-		e.m.RefcntAdd(-1)
-		return false
-	}
-	e.sentAt = c.s.st.Now()
-	c.s.ctr.Retransmits++
-	c.s.ctr.TxSegments++
-	c.ackSent()
-	c.rttTiming = false
 	return true
 }
 
