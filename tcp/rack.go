@@ -37,15 +37,16 @@ func sentAfter(t1 int64, s1 wire.Seq, t2 int64, s2 wire.Seq) bool {
 
 // rackDelivered takes a segment newly acknowledged, cumulatively or selectively (§6.2 steps 2
 // and 3): RACK's most recently sent delivered segment and its RTT, the minimum RTT, and
-// reordering (delivered below the highest end delivered before, without having been sent
-// twice).
+// reordering (delivered below the highest end an earlier ACK delivered, without having been
+// sent twice; the segments one ACK delivers count as delivered in sequence order).
 func (c *Conn) rackDelivered(e *txSeg) {
 	r := &c.rec
 	end := e.end()
-	if !r.fackOn || r.fack.LessThan(end) {
-		r.fack, r.fackOn = end, true
-	} else if e.sb&sbEverRetrans == 0 {
+	if end.LessThan(r.priorFack) && e.sb&sbEverRetrans == 0 {
 		r.reoSeen = true
+	}
+	if r.fack.LessThan(end) {
+		r.fack = end
 	}
 	now := c.s.st.Now()
 	rtt := max(now-e.sentAt, 1)
@@ -86,13 +87,17 @@ func (c *Conn) rackRecoveryEnded() {
 
 // reoWnd is RACK's reordering window (§6.2 step 4): none while no reordering was seen and
 // the connection is recovering or DupThresh segments are SACKed (DupThresh's behaviour),
-// otherwise a quarter of the minimum RTT per step, at most SRTT.
+// otherwise a quarter of the minimum RTT per step, at most SRTT (once there is one).
 func (c *Conn) reoWnd() int64 {
 	r := &c.rec
 	if !r.reoSeen && (c.inRecovery || c.rtoRecover || r.sackedSegs >= dupThresh) {
 		return 0
 	}
-	return min(r.minRTT*int64(1+r.reoSteps)/4, c.srtt)
+	w := r.minRTT * int64(1+r.reoSteps) / 4
+	if c.srtt > 0 {
+		w = min(w, c.srtt)
+	}
+	return w
 }
 
 // detectLoss marks lost the sent segments the scoreboard shows lost: by RFC 6675's IsLost

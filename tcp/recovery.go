@@ -39,7 +39,7 @@ type recovery struct {
 	// its RTT, the minimum RTT and when it was taken, the highest end delivered (RACK.fack),
 	// reordering, the D-SACK widening of the window.
 	xmitTs, rtt, minRTT, minRTTAt int64
-	endSeq, fack                  wire.Seq
+	endSeq, fack, priorFack       wire.Seq
 	fackOn, reoSeen, dsackRoundOn bool
 	reoSteps, reoPersist          int
 	dsackRound                    wire.Seq
@@ -57,7 +57,10 @@ func (c *Conn) ackStart(g *segment) {
 		return
 	}
 	r := &c.rec
-	r.priorUna, r.priorSacked = c.sndUna, r.sackedBytes
+	if !r.fackOn {
+		r.fack, r.fackOn = c.sndUna, true
+	}
+	r.priorUna, r.priorSacked, r.priorFack = c.sndUna, r.sackedBytes, r.fack
 	r.dsack, r.tlpDSACK, r.undoNow = false, false, false
 	if g.opts.NumSACK > 0 {
 		c.sackInput(g)
@@ -154,7 +157,7 @@ func (c *Conn) ackEnd(g *segment) {
 	if r.undoNow && r.undoValid {
 		c.undo()
 	}
-	if c.dupAcks >= dupThresh && c.sqHead != c.sqTail {
+	if c.dupAcks >= dupThresh && g.opts.NumSACK == 0 && c.sqHead != c.sqTail {
 		// Duplicates without blocks (a peer that offered SACK but sends none): the oldest is
 		// lost by DupThresh.
 		if e := c.seg(c.sqHead); e.sb&(sbSacked|sbLost) == 0 && e.seq.LessThan(c.sndMax) {
