@@ -145,10 +145,11 @@ func (c *Conn) armReorder(at int64) {
 }
 
 // onReorderTimeout is the reorder timer: what RACK waited for is lost now; recovery starts
-// (or goes on) and the retransmission timer comes back.
+// (or goes on) and the retransmission timer comes back. PRR counts one segment delivered, as
+// Linux's tcp_rack_reo_timeout does, so that the first retransmission can go.
 func (c *Conn) onReorderTimeout() {
 	c.armRTO()
-	c.lossDetectedAck(0)
+	c.lossDetectedAck(c.mss)
 	if c.sqNext != c.sqTail {
 		c.push(false)
 	}

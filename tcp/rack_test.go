@@ -1,0 +1,245 @@
+package tcp
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/wire"
+)
+
+// RACK-TLP (RFC 8985; scenario 31 of the test plan) on packet scripts with a manual clock: the
+// link's RTT is 10 ms, each ACK arriving 10 ms after what it acknowledges.
+
+// RACK's reordering window: a segment SACKed past a hole opens a window of min_RTT/4; a hole
+// that fills within it (reordering) is never retransmitted and teaches RACK that the path
+// reorders; one that does not is lost exactly when the window closes.
+func TestRACKReorderingWindow(t *testing.T) {
+	for _, arrives := range []bool{true, false} {
+		name := map[bool]string{true: "reordered", false: "lost"}[arrives]
+		t.Run(name, func(t *testing.T) {
+			ss := newSACKScript(t, 10, 10)
+			c := ss.c
+			ss.r.Clock.Advance(10 * ms)
+			ss.ack(1)
+			require.Equal(t, 10*ms, c.srtt)
+			require.Equal(t, 10*ms, c.rec.minRTT)
+			// Segment 1 is missing, 2 arrives.
+			ss.ack(1, ss.blk(2, 3))
+			ss.expectNone()
+			assert.Equal(t, rtxReorder, c.rec.rtxKind)
+			assert.Equal(t, ss.r.Clock.T+10*ms/4, c.rtxAt, "the window: min_RTT/4")
+			if arrives {
+				ss.r.Clock.Advance(10*ms/4 - 1)
+				ss.ack(3)
+				assert.True(t, c.rec.reoSeen, "reordering seen")
+				ss.r.Clock.Advance(10 * ms)
+				ss.expectNone()
+				assert.Zero(t, StackCounters(ss.r.S).Retransmits)
+				assert.False(t, c.inRecovery)
+				return
+			}
+			ss.r.Clock.Advance(10*ms/4 - 1)
+			ss.expectNone()
+			ss.r.Clock.Advance(1)
+			assert.Equal(t, []int{1}, ss.seqs(ss.emitted()))
+			cnt := StackCounters(ss.r.S)
+			assert.Equal(t, uint64(1), cnt.RACKLosses)
+			assert.Equal(t, uint64(1), cnt.SACKRecoveries)
+			assert.True(t, c.inRecovery)
+		})
+	}
+}
+
+// RACK finds a lost retransmission: a segment sent after the retransmission is SACKed, the
+// retransmission is not acknowledged an RTT later, so it is lost too and goes again (without
+// SACK only the duplicate-ACK count, or the RTO, could tell).
+func TestRACKLostRetransmission(t *testing.T) {
+	ss := newSACKScript(t, 20, 10)
+	ss.r.Clock.Advance(10 * ms)
+	ss.ack(1)
+	require.Equal(t, []int{10, 11}, ss.seqs(ss.emitted()))
+	ss.ack(1, ss.blk(2, 3))
+	ss.ack(1, ss.blk(2, 4))
+	ss.emitted()
+	ss.r.Clock.Advance(1 * ms)
+	ss.ack(1, ss.blk(2, 5)) // DupThresh: segment 1 goes again
+	require.Equal(t, []int{1}, ss.seqs(ss.emitted()))
+	var sent []int
+	for k := 6; k <= 10; k++ {
+		ss.ack(1, ss.blk(2, k))
+		sent = append(sent, ss.seqs(ss.emitted())...)
+	}
+	require.NotEmpty(t, sent, "PRR lets new data go after the retransmission")
+	first := sent[0]
+	// The retransmission is lost; the first segment sent after it arrives.
+	ss.r.Clock.Advance(10 * ms)
+	ss.ack(1, ss.blk(2, first+1))
+	resent := ss.seqs(ss.emitted())
+	require.NotEmpty(t, resent)
+	assert.Equal(t, 1, resent[0], "resent again, first")
+	cnt := StackCounters(ss.r.S)
+	assert.Equal(t, uint64(1), cnt.LostRetransmits)
+	assert.Zero(t, cnt.RTOs)
+}
+
+// TLP (RFC 8985 §7): a tail loss is probed after PTO = 2·SRTT (plus the delayed-ACK allowance
+// when one segment is in flight) rather than repaired by an RTO: the last segment again when
+// nothing new may go, new data when the peer's window allows it. The probe's answer repairs
+// the loss in about two RTTs: a repaired single loss reduces cwnd once the ACK passes it.
+func TestTLPTailLoss(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		sent    int  // segments of the request (after the first, which measured the RTT)
+		acked   int  // of which the peer acknowledges the first acked
+		cwnd    int  // segments cwnd allows (0: as it is)
+		delack  bool // one segment in flight: PTO includes the delayed-ACK allowance
+		probe   int  // the probe's segment (a request index)
+		recover bool // the probe's SACK lets RACK find the rest
+	}{
+		{"last of three", 3, 2, 0, true, 2, false},
+		{"last two of four", 4, 2, 0, false, 3, true},
+		{"new data past cwnd", 3, 0, 2, false, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ss := newSACKScript(t, 1, 1)
+			c := ss.c
+			ss.r.Clock.Advance(10 * ms)
+			ss.ack(1)
+			require.Equal(t, 10*ms, c.srtt)
+			if tc.cwnd > 0 {
+				c.cwnd = uint32(tc.cwnd * smss)
+			}
+			_, err := c.SendSingle([]byte(pattern(tc.sent*smss)), 0)
+			require.NoError(t, err)
+			want := tc.sent
+			if tc.cwnd > 0 {
+				want = tc.cwnd
+			}
+			require.Len(t, ss.emitted(), want)
+			t0 := ss.r.Clock.T
+			if tc.acked > 0 {
+				ss.r.Clock.Advance(10 * ms)
+				ss.ack(1 + tc.acked)
+				ss.expectNone()
+			}
+			pto := 2 * c.srtt
+			if tc.delack {
+				pto += tlpDelack
+			}
+			require.Less(t, pto, c.rto)
+			assert.Equal(t, rtxPTO, c.rec.rtxKind)
+			ss.r.Clock.Advance(pto - 1)
+			ss.expectNone()
+			ss.r.Clock.Advance(1)
+			assert.Equal(t, []int{1 + tc.probe}, ss.seqs(ss.emitted()), "the probe")
+			assert.Equal(t, uint64(1), StackCounters(ss.r.S).TLPProbes)
+			assert.Equal(t, rtxRTO, c.rec.rtxKind, "the RTO follows the probe")
+			// The peer receives the probe 5 ms later and answers at once.
+			ss.r.Clock.Advance(10 * ms)
+			if tc.recover {
+				ss.ack(1+tc.acked, ss.blk(1+tc.probe, 2+tc.probe))
+				resent := ss.seqs(ss.emitted())
+				require.NotEmpty(t, resent)
+				assert.Equal(t, 1+tc.acked, resent[0], "RACK: the rest of the tail")
+				assert.True(t, c.inRecovery)
+				ss.r.Clock.Advance(10 * ms)
+				ss.send(seg{flags: fA, seq: peerISN + 1, ack: c.sndMax})
+				ss.emitted()
+			} else {
+				ss.ack(1 + tc.sent)
+				ss.expectNone()
+			}
+			assert.Equal(t, c.sndMax, c.sndUna, "repaired")
+			took := ss.r.Clock.T - t0
+			t.Logf("tail repaired %v ms after it was sent (RTO %v ms)", took/ms, c.rto/ms)
+			assert.Less(t, took, c.rto, "before the RTO would even have fired")
+			cnt := StackCounters(ss.r.S)
+			assert.Zero(t, cnt.RTOs)
+			if !tc.recover {
+				// The ACK of new data past the probe concludes: the probe repaired a loss.
+				ssthresh := c.ssthresh
+				_, err = c.SendSingle([]byte("more"), 0)
+				require.NoError(t, err)
+				ss.emitted()
+				ss.send(seg{flags: fA, seq: peerISN + 1, ack: c.sndMax})
+				assert.Equal(t, uint64(1), StackCounters(ss.r.S).TLPRecoveries)
+				assert.Less(t, c.ssthresh, ssthresh)
+			}
+		})
+	}
+}
+
+// A probe the peer did not need (the original arrived) comes back as a D-SACK: no
+// congestion response.
+func TestTLPSpuriousProbe(t *testing.T) {
+	ss := newSACKScript(t, 1, 1)
+	c := ss.c
+	ss.r.Clock.Advance(10 * ms)
+	ss.ack(1)
+	_, err := c.SendSingle([]byte(pattern(2*smss)), 0)
+	require.NoError(t, err)
+	require.Len(t, ss.emitted(), 2)
+	ss.r.Clock.Advance(2 * c.srtt)
+	require.Equal(t, []int{2}, ss.seqs(ss.emitted()), "the probe: the last segment again")
+	cwnd, ssthresh := c.cwnd, c.ssthresh
+	ss.ack(3)
+	ss.ack(3, ss.blk(2, 3)) // the duplicate
+	ss.emitted()
+	_, err = c.SendSingle([]byte("more"), 0)
+	require.NoError(t, err)
+	ss.emitted()
+	ss.send(seg{flags: fA, seq: peerISN + 1, ack: c.sndMax})
+	cnt := StackCounters(ss.r.S)
+	assert.Equal(t, uint64(1), cnt.DSACKs)
+	assert.Zero(t, cnt.TLPRecoveries)
+	assert.False(t, c.rec.tlpOn)
+	assert.Equal(t, ssthresh, c.ssthresh)
+	assert.GreaterOrEqual(t, c.cwnd, cwnd)
+}
+
+// SACK recovery allocates nothing: SACK blocks, the scoreboard, RACK, PRR, retransmissions
+// and the full ACK, round after round (ACKs handed to processAck directly, so that the
+// script's frame building does not count).
+func TestSACKRecoveryAllocatesNothing(t *testing.T) {
+	ss := newSACKScript(t, 1, 1)
+	c := ss.c
+	ss.ack(1)
+	data := make([]byte, 10*smss)
+	drain := dpdk.NewMbufArray(64)
+	t.Cleanup(func() { dpdk.FreeMbufArray(drain) })
+	flush := func() {
+		for n := ss.r.Peer.RxBurst(0, drain); n > 0; n = ss.r.Peer.RxBurst(0, drain) {
+			dpdk.FreeBulk(drain[:n])
+		}
+	}
+	round := func() {
+		c.cwnd = 10 * smss
+		if _, err := c.SendSingle(data, 0); err != nil {
+			panic(err)
+		}
+		flush()
+		una := c.sndUna
+		ss.r.Clock.Advance(10 * ms)
+		g := segment{flags: wire.TCPFlagAck, seq: c.sndWl1, ack: una, wnd: c.sndWnd}
+		g.opts.NumSACK = 1
+		for k := 2; k <= 10; k++ {
+			g.opts.SACK[0] = wire.SACKBlock{Left: una.Add(smss), Right: una.Add(uint32(k * smss))}
+			c.processAck(&g)
+			c.push(false)
+		}
+		g.opts.NumSACK = 0
+		g.ack = c.sndMax
+		c.processAck(&g)
+		flush()
+		if c.inRecovery || c.sndUna != c.sndMax {
+			panic("not recovered")
+		}
+	}
+	round()
+	allocs := testing.AllocsPerRun(200, round)
+	assert.Zero(t, allocs)
+	assert.Greater(t, StackCounters(ss.r.S).SACKRecoveries, uint64(200))
+}
