@@ -98,12 +98,6 @@ type txSeg struct {
 	sb     sbFlags // the SACK scoreboard's marks (sack.go)
 }
 
-// oooMax bounds the out-of-order queue (entries; each also takes a receive slot).
-const oooMax = 64
-
-// sqCap is the send queue's capacity in segments (a power of two).
-const sqCap = 64
-
 // Conn is a connected TCP zocket (TCPDirect's zft): made by Handle.Connect or Listener.Accept.
 // It belongs to its stack's polling goroutine.
 type Conn struct {
@@ -123,10 +117,12 @@ type Conn struct {
 	l        *Listener
 	accepted bool
 
-	// Header template: Ethernet, IPv4 and TCP with this connection's addresses and ports.
-	tmpl    [64]byte
+	// Header template: Ethernet, IPv4 and TCP with this connection's addresses and ports, then
+	// the options every segment carries (timestamps, when negotiated).
+	tmpl    [80]byte
 	l2      int // Ethernet header size
-	hlen    int // l2 + 40
+	hlen    int // l2 + 40 + tcpOpt
+	tcpOpt  int // option bytes of the template: 12 with timestamps, else 0
 	nexthop [4]byte
 	macOK   bool
 	phSum   uint32 // pseudo-header partial sum without the length
@@ -134,10 +130,25 @@ type Conn struct {
 	tcpSum  uint32 // phSum plus the ports
 	ipID    uint16
 
-	// Options negotiated on the handshake (both SYNs carried them).
+	// Options negotiated on the handshake (both SYNs carried them). Before the peer's SYN
+	// arrives they are what our SYN offers.
 	sackOK             bool  // SACK (RFC 2018)
 	tsOK               bool  // timestamps (RFC 7323 §3)
+	wsOK               bool  // window scale (RFC 7323 §2)
 	sndShift, rcvShift uint8 // window scale (RFC 7323 §2): the peer's, ours; 0 without
+
+	// Timestamps (RFC 7323 §3-5, options.go).
+	tsOff       uint32   // added to the millisecond clock for our TSval
+	tsRecent    uint32   // TS.Recent: the peer's TSval to echo
+	tsRecentAt  int64    // when TS.Recent was taken (PAWS's 24-day rule)
+	lastAckSent wire.Seq // Last.ACK.sent: RCV.NXT in the last ACK we sent
+
+	// SACK blocks to send (RFC 2018, RFC 2883; sackrcv.go).
+	sackBlk  [4]wire.SACKBlock // out-of-order data held, the block most recently added to first
+	nsack    int
+	dsack    wire.SACKBlock // a duplicate received, reported first in the next ACK (D-SACK)
+	dsackSet bool
+	sackDue  bool // the SACK information changed: the next ACK must carry it
 
 	// Send sequence space (RFC 9293 §3.3.1).
 	iss, sndUna, sndNxt wire.Seq
@@ -176,7 +187,7 @@ type Conn struct {
 	rqHead      uint32
 	rqTail      uint32
 	rqBytes     int
-	ooo         [oooMax]oooEnt
+	ooo         []oooEnt // out-of-order queue, sorted; its capacity is made at pool set-up
 	nooo        int
 	oooFin      bool
 	oooFinSeq   wire.Seq

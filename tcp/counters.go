@@ -20,12 +20,14 @@ const (
 	DropNoSpace                        // no receive slot free: the peer overran the window in buffers
 	DropOOOFull                        // out-of-order queue full
 	DropMultiSeg                       // chained (multi-segment) receive buffer
+	DropPAWS                           // timestamp older than TS.Recent (RFC 7323 §5, PAWS)
 	NumDropReasons
 )
 
 var dropNames = [NumDropReasons]string{
 	"tcp_malformed", "tcp_checksum", "tcp_flags", "tcp_no_endpoint", "tcp_backlog",
 	"tcp_unacceptable", "tcp_old_ack", "tcp_no_space", "tcp_ooo_full", "tcp_multiseg",
+	"tcp_paws",
 }
 
 // Name is the reason's label, e.g. "tcp_checksum".

@@ -24,7 +24,7 @@ func (c *Conn) pathMTU(seq wire.Seq, mtu uint16) {
 		s.ctr.ICMPIgnored++
 		return
 	}
-	mss := max(int(mtu), pmtuFloor) - 40
+	mss := max(int(mtu), pmtuFloor) - 40 - c.tcpOpt
 	if mss >= c.mss {
 		return
 	}

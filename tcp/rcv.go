@@ -15,11 +15,19 @@ var eofBuf [1]byte
 // §3.10.7.4, with RFC 5961's rules for RST, SYN and ACK). It returns true when something
 // user-visible happened.
 func (c *Conn) input(g *segment) bool {
-	s := c.s
-	c.lastRcv = s.st.Now()
+	c.lastRcv = c.s.st.Now()
 	if c.state == StateSynSent {
 		return c.synSentInput(g)
 	}
+	if g.flags&wire.TCPFlagSyn == 0 {
+		g.wnd <<= c.sndShift // RFC 7323 §2.2: a SYN's window is never scaled
+	}
+	return c.process(g)
+}
+
+// process is input past SYN-SENT, with the segment's window scaled.
+func (c *Conn) process(g *segment) bool {
+	s := c.s
 	fl := g.flags
 	// RFC 1122 §4.2.2.13: a new SYN above RCV.NXT may reopen a connection in TIME-WAIT.
 	if c.state == StateTimeWait && fl&wire.TCPFlagSyn != 0 && fl&wire.TCPFlagAck == 0 && c.rcvNxt.LessThan(g.seq) {
@@ -49,6 +57,9 @@ func (c *Conn) input(g *segment) bool {
 			fl = g.flags
 			c.ackNow = true
 		} else {
+			if g.plen > 0 && g.seq.Add(uint32(g.plen)).LessThanEq(c.rcvNxt) {
+				c.sackDup(g.seq, g.seq.Add(uint32(g.plen))) // all of it old: D-SACK
+			}
 			if fl&wire.TCPFlagRst == 0 {
 				if c.state == StateSynRecv {
 					c.sendCtl(c.iss, wire.TCPFlagSyn|wire.TCPFlagAck)
@@ -59,6 +70,7 @@ func (c *Conn) input(g *segment) bool {
 			return s.drop(g.m, DropUnacceptable)
 		}
 	}
+	c.updateTSRecent(g)
 
 	// 2. RST (RFC 5961 §3): exactly RCV.NXT resets, elsewhere in the window a challenge ACK.
 	if fl&wire.TCPFlagRst != 0 {
@@ -88,6 +100,7 @@ func (c *Conn) input(g *segment) bool {
 		if d >= g.plen {
 			d = g.plen
 		}
+		c.sackDup(g.seq, g.seq.Add(uint32(d)))
 		g.off += d
 		g.plen -= d
 		g.seq = g.seq.Add(uint32(d))
@@ -205,7 +218,7 @@ func (c *Conn) input(g *segment) bool {
 	if event {
 		c.readyAfterInput()
 	}
-	if c.ackNow {
+	if c.ackNow || c.sackDue {
 		c.sendAck()
 	} else if c.ackPending > 0 {
 		if !s.cfg.delayedAck || c.ackPending >= 2 {
@@ -329,6 +342,7 @@ func (c *Conn) queueData(g *segment) (kept, event bool) {
 	s.ctr.RxBytes += uint64(g.plen)
 	if c.nooo > 0 {
 		c.pullOOO()
+		c.sackAdvance()
 		c.ackNow = true // a hole filled: ACK at once (RFC 5681 §4.2)
 	}
 	if c.oooFin && c.oooFinSeq == c.rcvNxt {
@@ -368,6 +382,7 @@ func (c *Conn) appendInOrder(m *dpdk.Mbuf, off, plen int, kept *bool, renege boo
 		c.nooo--
 		c.s.recycle(c.ooo[c.nooo].m)
 		c.ooo[c.nooo].m = nil
+		c.sackRenege(c.ooo[c.nooo].seq)
 		c.oooFin = false
 		c.s.ctr.OOODropped++
 	}
@@ -401,6 +416,9 @@ func (c *Conn) queueOOO(g *segment) bool {
 	seq, off, n := g.seq, g.off, g.plen
 	end := seq.Add(uint32(n))
 	i := 0
+	if c.nooo > 0 && c.ooo[c.nooo-1].seq.Add(uint32(c.ooo[c.nooo-1].len)).LessThanEq(seq) {
+		i = c.nooo // the common case: beyond everything held
+	}
 	for i < c.nooo && c.ooo[i].seq.Add(uint32(c.ooo[i].len)).LessThanEq(seq) {
 		i++
 	}
@@ -412,6 +430,8 @@ func (c *Conn) queueOOO(g *segment) bool {
 			oe := o.seq.Add(uint32(o.len))
 			if end.LessThanEq(oe) {
 				s.ctr.OOODropped++
+				c.sackDup(seq, end) // held already: D-SACK, and its block next
+				c.sackNote(seq, end)
 				return false
 			}
 			d := int(seq.Size(oe))
@@ -427,7 +447,7 @@ func (c *Conn) queueOOO(g *segment) bool {
 	if n <= 0 {
 		return false
 	}
-	if c.nooo == oooMax || int(c.rqTail-c.rqHead)+c.nooo >= c.maxBufs-1 {
+	if c.nooo == len(c.ooo) || int(c.rqTail-c.rqHead)+c.nooo >= c.maxBufs-1 {
 		s.ctr.Drops[DropOOOFull]++
 		s.ctr.OOODropped++
 		return false
@@ -436,6 +456,7 @@ func (c *Conn) queueOOO(g *segment) bool {
 	c.ooo[i] = oooEnt{seq: seq, rxEnt: rxEnt{m: g.m, off: uint16(off), len: uint16(n)}}
 	c.nooo++
 	s.ctr.OOOQueued++
+	c.sackNote(g.seq, end)
 	return true
 }
 
@@ -556,6 +577,7 @@ func (c *Conn) synSentInput(g *segment) bool {
 	c.irs = g.seq
 	c.rcvNxt = g.seq.Add(1)
 	c.rcvAdv = c.rcvNxt
+	c.negotiate(o)
 	c.setMSS(o)
 	c.sndWnd, c.maxSndWnd = g.wnd, g.wnd
 	c.sndWl1, c.sndWl2 = g.seq, g.ack
@@ -575,7 +597,7 @@ func (c *Conn) synSentInput(g *segment) bool {
 	if g.plen > 0 || fl&wire.TCPFlagFin != 0 {
 		g.seq = g.seq.Add(1)
 		g.flags &^= wire.TCPFlagSyn
-		c.input(g)
+		c.process(g)
 		if c.ackPending > 0 || c.ackNow {
 			c.sendAck()
 		}
@@ -587,13 +609,14 @@ func (c *Conn) synSentInput(g *segment) bool {
 }
 
 // setMSS sets the send MSS from the peer's option (RFC 9293 §3.7.1: 536 without one, an MSS of
-// 0 ignored), at most our MTU less 40 and at least 48 (Linux's TCP_MIN_SND_MSS less options).
+// 0 ignored), at most our MTU less 40, less the option bytes every segment carries (Linux's
+// mss_cache: 12 with timestamps), and at least 48 (Linux's TCP_MIN_SND_MSS less options).
 func (c *Conn) setMSS(o *wire.TCPOptions) {
 	mss := 536
 	if o.HasMSS && o.MSS != 0 {
 		mss = int(o.MSS)
 	}
-	mss = min(mss, c.rcvMSS)
+	mss = min(mss, c.rcvMSS) - c.tcpOpt
 	c.mss = max(mss, 48)
 	c.s.cc.start(c)
 }
@@ -772,7 +795,7 @@ func (c *Conn) windowUpdate() {
 	if int32(old) < 0 {
 		old = 0
 	}
-	full := uint32(min(c.slots*c.rcvMSS, 65535))
+	full := min(uint32(c.slots*c.rcvMSS), c.maxRcvWindow())
 	if old >= full/2 {
 		return
 	}
