@@ -245,7 +245,7 @@ func (c *Conn) sackRTO() {
 		}
 		if e.sb&sbRetrans != 0 {
 			e.sb &^= sbRetrans
-			r.retransBytes -= int(e.len)
+			r.retransBytes -= e.span()
 		}
 		c.markLost(e)
 	}
@@ -349,11 +349,11 @@ func (c *Conn) sbResent(e *txSeg) {
 	r := &c.rec
 	if e.sb&sbRetrans == 0 {
 		e.sb |= sbRetrans
-		r.retransBytes += int(e.len)
+		r.retransBytes += e.span()
 	}
 	e.sb |= sbEverRetrans
 	if c.inRecovery {
-		r.prrOut += int(e.len)
+		r.prrOut += e.span()
 	}
 	if r.undoValid && (c.inRecovery || c.rtoRecover) {
 		r.undoRetrans++

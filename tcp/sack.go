@@ -31,6 +31,15 @@ func (e *txSeg) end() wire.Seq {
 	return end
 }
 
+// span is the sequence space the segment takes (its payload and FIN): what the scoreboard
+// totals count.
+func (e *txSeg) span() int {
+	if e.fin {
+		return int(e.len) + 1
+	}
+	return int(e.len)
+}
+
 // findSeg is the index of the first queued segment that ends after seq (sqTail if none).
 func (c *Conn) findSeg(seq wire.Seq) uint32 {
 	lo, hi := c.sqHead, c.sqTail
@@ -95,7 +104,7 @@ func (c *Conn) markSacked(left, right wire.Seq) {
 		}
 		c.sbUnmark(e)
 		e.sb |= sbSacked
-		r.sackedBytes += int(e.len)
+		r.sackedBytes += e.span()
 		r.sackedSegs++
 		c.rackDelivered(e)
 	}
@@ -104,10 +113,10 @@ func (c *Conn) markSacked(left, right wire.Seq) {
 // sbUnmark takes away a segment's lost and in-flight retransmission marks with their totals.
 func (c *Conn) sbUnmark(e *txSeg) {
 	if e.sb&sbLost != 0 {
-		c.rec.lostBytes -= int(e.len)
+		c.rec.lostBytes -= e.span()
 	}
 	if e.sb&sbRetrans != 0 {
-		c.rec.retransBytes -= int(e.len)
+		c.rec.retransBytes -= e.span()
 	}
 	e.sb &^= sbLost | sbRetrans
 }
@@ -120,7 +129,7 @@ func (c *Conn) sbAcked(e *txSeg) {
 	}
 	r := &c.rec
 	if e.sb&sbSacked != 0 {
-		r.sackedBytes -= int(e.len)
+		r.sackedBytes -= e.span()
 		r.sackedSegs--
 		return
 	}
@@ -134,12 +143,12 @@ func (c *Conn) markLost(e *txSeg) {
 	r := &c.rec
 	if e.sb&sbRetrans != 0 {
 		e.sb &^= sbRetrans
-		r.retransBytes -= int(e.len)
+		r.retransBytes -= e.span()
 		c.s.ctr.LostRetransmits++
 	}
 	if e.sb&sbLost == 0 {
 		e.sb |= sbLost
-		r.lostBytes += int(e.len)
+		r.lostBytes += e.span()
 	}
 }
 

@@ -12,9 +12,21 @@ import (
 // Sender-side SACK (scenarios 30 and 31 of the test plan): the scoreboard, RFC 6675 recovery
 // with PRR, D-SACK undo. The peer is a packet script that SACKs exactly as each case needs.
 
-// forceSACK marks c as having negotiated SACK. Until the handshake negotiates it (branch
-// optwin), the sender-side tests switch it on this way; remove once scripts can offer it.
-func forceSACK(c *Conn) { c.sackOK = true }
+// acceptSACK runs a passive open whose SYN offers SACK-permitted (and no other option but
+// the MSS): the connection sends plain headers and reads SACK blocks.
+func (sc *script) acceptSACK(l *Listener) *Conn {
+	sc.t.Helper()
+	perm := []byte{wire.TCPOptionNOP, wire.TCPOptionNOP, wire.TCPOptionSACKPermitted, wire.TCPOptionSACKPermittedLength}
+	sc.send(seg{flags: wire.TCPFlagSyn, seq: peerISN, mss: 1460, opts: perm})
+	o := sc.expect(flags(wire.TCPFlagSyn|wire.TCPFlagAck), seqNum(stackISN), ackNum(peerISN+1))
+	require.True(sc.t, o.opts.SACKPermitted, "SYN-ACK offers SACK")
+	sc.send(seg{flags: wire.TCPFlagAck, seq: peerISN + 1, ack: stackISN + 1})
+	sc.expectNone()
+	c, err := l.Accept()
+	require.NoError(sc.t, err)
+	require.True(sc.t, c.sackOK, "SACK negotiated")
+	return c
+}
 
 // sackOpt encodes a SACK option with blocks, for seg.opts.
 func sackOpt(blocks ...wire.SACKBlock) []byte {
@@ -35,8 +47,7 @@ const smss = 1460
 
 func newSACKScript(t *testing.T, queued, sent int, kv ...string) *sackScript {
 	sc := newScript(t, kv...)
-	c := sc.established()
-	forceSACK(c)
+	c := sc.acceptSACK(sc.listen())
 	ss := &sackScript{script: sc, c: c, iss: stackISN + 1}
 	n, err := c.SendSingle([]byte(pattern(queued*smss)), 0)
 	require.NoError(t, err)
