@@ -48,7 +48,7 @@ func (c *Conn) rackDelivered(e *txSeg) {
 	if r.fack.LessThan(end) {
 		r.fack = end
 	}
-	now := c.s.st.Now()
+	now := r.now
 	rtt := max(now-e.sentAt, 1)
 	if e.sb&sbEverRetrans != 0 {
 		if rtt < r.minRTT {

@@ -17,7 +17,8 @@ type recovery struct {
 	sackedBytes, sackedSegs int
 	lostBytes, retransBytes int
 
-	// The ACK being processed: SND.UNA and SACKed bytes before it, what it reported.
+	// The ACK being processed: when, SND.UNA and SACKed bytes before it, what it reported.
+	now         int64
 	priorUna    wire.Seq
 	priorSacked int
 	dsack       bool // a D-SACK block
@@ -61,6 +62,7 @@ func (c *Conn) ackStart(g *segment) {
 		r.fack, r.fackOn = c.sndUna, true
 	}
 	r.priorUna, r.priorSacked, r.priorFack = c.sndUna, r.sackedBytes, r.fack
+	r.now = c.s.st.Now()
 	r.dsack, r.tlpDSACK, r.undoNow = false, false, false
 	if g.opts.NumSACK > 0 {
 		c.sackInput(g)
