@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket/zocket/dpdk"
+	"github.com/zocket/zocket/stack"
 	"github.com/zocket/zocket/wire"
 )
 
@@ -49,6 +50,11 @@ func TestRACKReorderingWindow(t *testing.T) {
 			assert.Equal(t, uint64(1), cnt.RACKLosses)
 			assert.Equal(t, uint64(1), cnt.SACKRecoveries)
 			assert.True(t, c.inRecovery)
+			// The counters reach zfstackdump and Prometheus through the snapshot.
+			ss.r.S.SnapshotSync(func(sn *stack.Snapshot) {
+				assert.Equal(t, uint64(1), sn.Transport[stack.TCPRACKLosses])
+				assert.Equal(t, uint64(1), sn.Transport[stack.TCPSACKRecoveries])
+			})
 		})
 	}
 }
@@ -136,6 +142,7 @@ func TestTLPTailLoss(t *testing.T) {
 			ss.r.Clock.Advance(1)
 			assert.Equal(t, []int{1 + tc.probe}, ss.seqs(ss.emitted()), "the probe")
 			assert.Equal(t, uint64(1), StackCounters(ss.r.S).TLPProbes)
+			ss.r.S.SnapshotSync(func(sn *stack.Snapshot) { assert.Equal(t, uint64(1), sn.Transport[stack.TCPTLPProbes]) })
 			assert.Equal(t, rtxRTO, c.rec.rtxKind, "the RTO follows the probe")
 			// The peer receives the probe 5 ms later and answers at once.
 			ss.r.Clock.Advance(10 * ms)
