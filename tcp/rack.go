@@ -35,6 +35,16 @@ func sentAfter(t1 int64, s1 wire.Seq, t2 int64, s2 wire.Seq) bool {
 	return t1 > t2 || t1 == t2 && s2.LessThan(s1)
 }
 
+// stamp is the time of a transmission (txSeg.sentAt): the stack's clock, made strictly
+// increasing per connection, so that RACK orders the transmissions of one reactor turn (which
+// read the same clock) as they happened rather than by sequence number: a segment pushed
+// before a retransmission in the same turn does not make the retransmission look lost.
+func (c *Conn) stamp() int64 {
+	t := max(c.s.st.Now(), c.rec.lastTx+1)
+	c.rec.lastTx = t
+	return t
+}
+
 // rackDelivered takes a segment newly acknowledged, cumulatively or selectively (§6.2 steps 2
 // and 3): RACK's most recently sent delivered segment and its RTT, the minimum RTT, and
 // reordering (delivered below the highest end an earlier ACK delivered, without having been
@@ -174,17 +184,22 @@ func (c *Conn) pto() int64 {
 
 // onPTO is the probe timer (§7.3): one segment goes, new data if the peer's window allows it
 // (past cwnd), otherwise the last segment sent again; the RTO follows. A timer that fires
-// before a PTO has passed since the last transmission moves to that time.
+// before a PTO has passed since the last transmission (push does not move it) moves to that
+// time.
 func (c *Conn) onPTO(now int64) {
 	if !c.tlpArmable() {
 		c.armRTO()
 		return
 	}
-	if at := c.seg(c.sentEnd()-1).sentAt + c.pto(); now < at {
-		c.setRtx(at, rtxPTO)
-		return
-	}
 	r := &c.rec
+	if r.lastTx != r.ptoTx {
+		// Sent since the PTO was set: it runs from the last transmission.
+		r.ptoTx = r.lastTx
+		if at := r.lastTx + c.pto(); now < at {
+			c.setRtx(at, rtxPTO)
+			return
+		}
+	}
 	r.tlpOn, r.tlpRetrans = true, false
 	sent := c.sqNext != c.sqTail && c.probeNewData()
 	if !sent {

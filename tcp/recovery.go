@@ -45,6 +45,9 @@ type recovery struct {
 	reoSteps, reoPersist          int
 	dsackRound                    wire.Seq
 
+	lastTx int64 // the last transmission's stamp (rack.go)
+	ptoTx  int64 // lastTx when the PTO was set
+
 	// TLP (rack.go): a probe is outstanding up to tlpEnd; it was a retransmission.
 	tlpOn, tlpRetrans bool
 	tlpEnd            wire.Seq
@@ -334,7 +337,7 @@ func (c *Conn) resendSeg(i uint32) bool {
 		e.m.RefcntAdd(-1)
 		return false
 	}
-	e.sentAt = s.st.Now()
+	e.sentAt = c.stamp()
 	s.ctr.Retransmits++
 	s.ctr.TxSegments++
 	c.ackSent()

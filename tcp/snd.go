@@ -595,7 +595,7 @@ func (c *Conn) sentSeg(e *txSeg) {
 	if e.fin {
 		end++
 	}
-	e.sentAt = s.st.Now()
+	e.sentAt = c.stamp()
 	if e.seq.LessThan(c.sndMax) {
 		s.ctr.Retransmits++
 	} else {

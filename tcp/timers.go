@@ -81,6 +81,7 @@ func (c *Conn) armRTO() {
 	c.persisting = false
 	if c.tlpArmable() {
 		c.setRtx(c.s.st.Now()+c.pto(), rtxPTO)
+		c.rec.ptoTx = c.rec.lastTx
 		return
 	}
 	c.setRtx(c.s.st.Now()+c.rto, rtxRTO)
