@@ -120,7 +120,7 @@
 //     with a kind, as Linux's icsk_retransmit_timer). A ping-pong's lost request is repaired
 //     2·SRTT + 40 ms + 1 RTT after it left rather than after the 200 ms RTO floor
 //     (TestPingPongSingleLossRecovery); the seeded lossy suite at 5 % loss, 8 MiB each way,
-//     takes a thirteenth of NewReno's virtual time (seeds 1–10: 155 s → 12 s).
+//     takes an eleventh of NewReno's virtual time (seeds 1–10: 155 s → 14 s, RTOs 940 → 49).
 //   - Zero window: the persist timer probes with an ACK one byte below SND.UNA, backing off
 //     like the RTO up to tcp_rto_max_ms; probes that are answered never abort the connection,
 //     tcp_retries unanswered in a row end it (a RST, ETIMEDOUT, PersistTimeouts), as Linux's
