@@ -590,7 +590,7 @@ func (c *Conn) push(flush bool) int {
 }
 
 // sentSeg accounts for queued segment e having left: SND.NXT passes it, SND.MAX too when it
-// was new data (then counted and, if no RTT measurement runs, timed), a retransmission counted.
+// was new data (then counted), a retransmission counted and marked; the time is noted.
 func (c *Conn) sentSeg(e *txSeg) {
 	s := c.s
 	end := e.seq.Add(uint32(e.len))
@@ -600,11 +600,9 @@ func (c *Conn) sentSeg(e *txSeg) {
 	e.sentAt = s.st.Now()
 	if e.seq.LessThan(c.sndMax) {
 		s.ctr.Retransmits++
+		e.rexmit = true
 	} else {
 		s.ctr.TxBytes += uint64(e.len)
-		if !c.rttTiming {
-			c.rttTiming, c.rttSeq, c.rttTime = true, e.seq, s.st.Now()
-		}
 	}
 	c.sndNxt = end
 	if c.sndMax.LessThan(end) {
@@ -764,10 +762,10 @@ func (c *Conn) resend() bool {
 		return false
 	}
 	e.sentAt = c.s.st.Now()
+	e.rexmit = true
 	c.s.ctr.Retransmits++
 	c.s.ctr.TxSegments++
 	c.ackSent()
-	c.rttTiming = false
 	return true
 }
 

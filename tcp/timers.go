@@ -192,7 +192,6 @@ func (c *Conn) onRTO() {
 	c.rtoRecover, c.recover = true, c.sndMax
 	c.dupAcks = 0
 	c.limitedTx = 0
-	c.rttTiming = false // Karn: no sample from retransmitted data
 	c.backoff()
 	c.sqNext = c.sqHead
 	c.sndNxt = c.sndUna
