@@ -185,6 +185,7 @@ func (c *Conn) AltCommit(p *AltPoint, frames []*dpdk.Mbuf, meta []AltFrame, sent
 		c.sqTail++
 		c.sqBytes += int(f.Len)
 		if i < sent {
+			c.seg(c.sqTail - 1).sentAt = s.st.Now()
 			bytes += uint64(f.Len)
 		} else {
 			m.RefcntAdd(-1)
@@ -199,9 +200,6 @@ func (c *Conn) AltCommit(p *AltPoint, frames []*dpdk.Mbuf, meta []AltFrame, sent
 		c.sqNext += uint32(sent)
 		if c.sndMax.LessThan(c.sndNxt) {
 			c.sndMax = c.sndNxt
-		}
-		if !c.rttTiming {
-			c.rttTiming, c.rttSeq, c.rttTime = true, p.Seq, s.st.Now()
 		}
 		s.ctr.TxSegments += uint64(sent)
 		s.ctr.TxBytes += bytes

@@ -95,6 +95,9 @@ type txSeg struct {
 	zc   uint32 // zero-copy completion tag (tcp/zc.go); 0: an ordinary buffer
 	// sentAt is when the segment last left (the stack's clock; RTT samples, RACK); 0: never.
 	sentAt int64
+	// rexmit says the segment left more than once: an RTT sample from sentAt would be
+	// ambiguous (Karn), so the timestamps' echo gives it (rtt.go).
+	rexmit bool
 	sb     sbFlags // the SACK scoreboard's marks (sack.go)
 }
 
@@ -170,9 +173,6 @@ type Conn struct {
 
 	// Retransmission (RFC 6298).
 	srtt, rttvar, rto int64
-	rttSeq            wire.Seq
-	rttTime           int64
-	rttTiming         bool
 	retries           int
 	synRetried        bool
 

@@ -120,14 +120,28 @@ func (c *Conn) putTimestamps(t []byte) {
 	binary.BigEndian.PutUint32(t[28:], c.tsRecent)
 }
 
-// updateTSRecent takes the segment's TSval as TS.Recent when it is not older and the segment
-// starts at or before Last.ACK.sent (RFC 7323 §4.3 (2)), so that the echo goes to the segment
-// that makes the peer's RTT sample right.
+// pawsIdle is how long TS.Recent stays valid without being updated (RFC 7323 §5.5: 24 days,
+// well within the 2^31 ms that a 1 ms clock takes to wrap half its space).
+const pawsIdle = 24 * 24 * 3600 * int64(1e9)
+
+// pawsOld reports whether the segment fails PAWS (RFC 7323 §5.3 R1): it carries a TSval older
+// than TS.Recent while TS.Recent is valid (updated within pawsIdle). A RST is exempt (the
+// caller's rule: RFC 7323 §5.3 R1 and Linux accept it); so is a segment without timestamps,
+// which Linux accepts too (RFC 7323 §3.2 says SHOULD drop).
+func (c *Conn) pawsOld(g *segment) bool {
+	return c.tsOK && g.opts.HasTimestamps && int32(g.opts.TSVal-c.tsRecent) < 0 &&
+		c.s.st.Now()-c.tsRecentAt <= pawsIdle
+}
+
+// updateTSRecent takes the segment's TSval as TS.Recent when it is not older (or TS.Recent is
+// no longer valid, RFC 7323 §5.5) and the segment starts at or before Last.ACK.sent (RFC 7323
+// §4.3 (2)), so that the echo goes to the segment that makes the peer's RTT sample right.
 func (c *Conn) updateTSRecent(g *segment) {
 	if !c.tsOK || !g.opts.HasTimestamps {
 		return
 	}
-	if int32(g.opts.TSVal-c.tsRecent) >= 0 && g.seq.LessThanEq(c.lastAckSent) {
-		c.tsRecent, c.tsRecentAt = g.opts.TSVal, c.s.st.Now()
+	now := c.s.st.Now()
+	if (int32(g.opts.TSVal-c.tsRecent) >= 0 || now-c.tsRecentAt > pawsIdle) && g.seq.LessThanEq(c.lastAckSent) {
+		c.tsRecent, c.tsRecentAt = g.opts.TSVal, now
 	}
 }

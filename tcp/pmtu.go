@@ -30,7 +30,6 @@ func (c *Conn) pathMTU(seq wire.Seq, mtu uint16) {
 	}
 	c.mss = mss
 	s.ctr.PMTUReductions++
-	c.rttTiming = false
 	c.sbClear() // segments are cut anew
 	c.sqNext = c.sqHead
 	c.sndNxt = c.sndUna
@@ -106,7 +105,8 @@ func (c *Conn) sendPiece() {
 	if c.sndMax.LessThan(end) {
 		c.sndMax = end
 	}
-	c.rttTiming = false
+	e.sentAt = s.st.Now()
+	e.rexmit = true // its RTT measures a piece
 	c.ackSent()
 	if c.rtxAt == 0 || c.persisting {
 		c.armRTO()

@@ -52,7 +52,7 @@ func (c *Conn) stamp() int64 {
 func (c *Conn) rackDelivered(e *txSeg) {
 	r := &c.rec
 	end := e.end()
-	if end.LessThan(r.priorFack) && e.sb&sbEverRetrans == 0 {
+	if end.LessThan(r.priorFack) && !e.rexmit {
 		r.reoSeen = true
 	}
 	if r.fack.LessThan(end) {
@@ -60,7 +60,7 @@ func (c *Conn) rackDelivered(e *txSeg) {
 	}
 	now := r.now
 	rtt := max(now-e.sentAt, 1)
-	if e.sb&sbEverRetrans != 0 {
+	if e.rexmit {
 		if rtt < r.minRTT {
 			return // ambiguous: most likely the original's ACK
 		}

@@ -46,6 +46,14 @@ func (c *Conn) process(g *segment) bool {
 		g.seq++
 	}
 
+	// PAWS (RFC 7323 §5.3): an old timestamp makes a segment unacceptable, a RST excepted.
+	if fl&wire.TCPFlagRst == 0 && c.pawsOld(g) {
+		if c.state.synchronized() {
+			c.sendAck()
+		}
+		return s.drop(g.m, DropPAWS)
+	}
+
 	// 1. Sequence number: the four acceptability cases.
 	wnd := c.rcvWindow()
 	seglen := g.seglen()
@@ -262,6 +270,7 @@ func (c *Conn) processAck(g *segment) bool {
 		if c.sndUna == c.iss {
 			acked-- // the SYN is no data: it does not open cwnd
 		}
+		rtt := c.ackRTT(g) // before the segments it acknowledges are freed (rtt.go)
 		for c.sqHead != c.sqTail {
 			e := c.seg(c.sqHead)
 			end := e.seq.Add(uint32(e.len))
@@ -284,9 +293,8 @@ func (c *Conn) processAck(g *segment) bool {
 		if c.sndNxt.LessThan(ack) {
 			c.sndNxt = ack
 		}
-		if c.rttTiming && c.rttSeq.LessThan(ack) {
-			c.rttTiming = false
-			c.rttSample(s.st.Now() - c.rttTime)
+		if rtt > 0 {
+			c.rttSample(rtt)
 		}
 		c.retries = 0
 		if c.rtoRecover && c.recover.LessThanEq(ack) {

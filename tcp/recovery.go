@@ -341,7 +341,7 @@ func (c *Conn) resendSeg(i uint32) bool {
 	s.ctr.Retransmits++
 	s.ctr.TxSegments++
 	c.ackSent()
-	c.rttTiming = false
+	e.rexmit = true
 	if c.sackOK {
 		c.sbResent(e)
 	}
@@ -356,7 +356,6 @@ func (c *Conn) sbResent(e *txSeg) {
 		e.sb |= sbRetrans
 		r.retransBytes += e.span()
 	}
-	e.sb |= sbEverRetrans
 	if c.inRecovery {
 		r.prrOut += e.span()
 	}

@@ -13,10 +13,9 @@ import "github.com/zocket/zocket/wire"
 type sbFlags uint8
 
 const (
-	sbSacked      sbFlags = 1 << iota // SACKed by the peer
-	sbLost                            // deemed lost (RFC 6675's IsLost, RACK, an RTO); never with sbSacked
-	sbRetrans                         // a retransmission is in flight (not SACKed, acked or lost since)
-	sbEverRetrans                     // sent more than once: an RTT measured on it is ambiguous
+	sbSacked  sbFlags = 1 << iota // SACKed by the peer
+	sbLost                        // deemed lost (RFC 6675's IsLost, RACK, an RTO); never with sbSacked
+	sbRetrans                     // a retransmission is in flight (not SACKed, acked or lost since)
 )
 
 // dupThresh is RFC 6675's DupThresh: SACKed segments above a hole that make it lost.

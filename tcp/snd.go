@@ -113,23 +113,26 @@ func (c *Conn) patch(m *dpdk.Mbuf, b []byte, seq wire.Seq, fl wire.TCPFlags, ple
 
 // advertise returns the window field of an outgoing segment and records the window's right
 // edge. A SYN's window is not relative to anything yet, nor scaled (RFC 7323 §2.2); other
-// windows are scaled by our shift, rounded up where rounding down would move the right edge
-// back (RFC 7323 §2.4).
+// windows are scaled by our shift: rounded down when that keeps the right edge where it was
+// advertised, otherwise up (RFC 7323 §2.4: the edge never moves back), which offers less than
+// 2^shift bytes more than the free buffers hold, as Linux's tcp_select_window does; the
+// buffers' slack (twice the slots may be held) absorbs it.
 func (c *Conn) advertise(fl wire.TCPFlags) uint16 {
 	w := c.rcvWindow()
 	if fl&wire.TCPFlagSyn != 0 {
 		return uint16(min(w, 0xffff))
 	}
-	f := scaleWindow(w, c.rcvShift)
+	f := uint16(min(w>>c.rcvShift, 0xffff))
+	if c.rcvNxt.Add(uint32(f) << c.rcvShift).LessThan(c.rcvAdv) {
+		f = scaleWindow(w, c.rcvShift)
+	}
 	if fl&wire.TCPFlagAck != 0 {
 		c.rcvAdv = c.rcvNxt.Add(uint32(f) << c.rcvShift)
 	}
 	return f
 }
 
-// scaleWindow is the window field for w bytes at shift: w >> shift rounded up, at most 65535.
-// Rounding up keeps the right edge where rcvWindow put it (never back); it offers at most
-// 2^shift - 1 bytes more than the free buffers, which the receive side's slack absorbs.
+// scaleWindow is the window field for w bytes at shift, rounded up: at most 65535.
 func scaleWindow(w uint32, shift uint8) uint16 {
 	return uint16(min((uint64(w)+(1<<shift)-1)>>shift, 0xffff))
 }
@@ -588,7 +591,7 @@ func (c *Conn) push(flush bool) int {
 }
 
 // sentSeg accounts for queued segment e having left: SND.NXT passes it, SND.MAX too when it
-// was new data (then counted and, if no RTT measurement runs, timed), a retransmission counted.
+// was new data (then counted), a retransmission counted and marked; the time is noted.
 func (c *Conn) sentSeg(e *txSeg) {
 	s := c.s
 	end := e.seq.Add(uint32(e.len))
@@ -598,11 +601,9 @@ func (c *Conn) sentSeg(e *txSeg) {
 	e.sentAt = c.stamp()
 	if e.seq.LessThan(c.sndMax) {
 		s.ctr.Retransmits++
+		e.rexmit = true
 	} else {
 		s.ctr.TxBytes += uint64(e.len)
-		if !c.rttTiming {
-			c.rttTiming, c.rttSeq, c.rttTime = true, e.seq, s.st.Now()
-		}
 	}
 	c.sndNxt = end
 	if c.sndMax.LessThan(end) {

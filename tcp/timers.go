@@ -209,7 +209,6 @@ func (c *Conn) onRTO() {
 	c.rtoRecover, c.recover = true, c.sndMax
 	c.dupAcks = 0
 	c.limitedTx = 0
-	c.rttTiming = false // Karn: no sample from retransmitted data
 	c.backoff()
 	if c.sackOK {
 		c.sackRTO() // only what is not SACKed goes again (recovery.go)
