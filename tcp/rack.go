@@ -166,10 +166,12 @@ func (c *Conn) onReorderTimeout() {
 }
 
 // tlpArmable reports whether the next retransmission deadline is a tail loss probe (§7.2):
-// SACK negotiated, an RTT measured, data in flight, no recovery and no probe outstanding.
+// SACK negotiated, an RTT measured, data in flight, nothing SACKed (RACK's reorder timer
+// watches that), no recovery and no probe outstanding.
 func (c *Conn) tlpArmable() bool {
 	return c.sackOK && c.srtt > 0 && !c.inRecovery && !c.rtoRecover && !c.rec.tlpOn &&
-		c.sndUna != c.sndMax && c.state.synchronized() && c.state != StateTimeWait
+		c.rec.sackedSegs == 0 && c.sndUna != c.sndMax && c.state.synchronized() &&
+		c.state != StateTimeWait
 }
 
 // pto is the probe timeout (§7.2): two SRTTs, plus the delayed-ACK allowance when a single

@@ -21,7 +21,6 @@ type recovery struct {
 	now         int64
 	priorUna    wire.Seq
 	priorSacked int
-	dsack       bool // a D-SACK block
 	tlpDSACK    bool // a D-SACK of the tail loss probe
 	undoNow     bool // its D-SACKs explained the episode's last retransmission
 
@@ -66,7 +65,7 @@ func (c *Conn) ackStart(g *segment) {
 	}
 	r.priorUna, r.priorSacked, r.priorFack = c.sndUna, r.sackedBytes, r.fack
 	r.now = c.s.st.Now()
-	r.dsack, r.tlpDSACK, r.undoNow = false, false, false
+	r.tlpDSACK, r.undoNow = false, false
 	if g.opts.NumSACK > 0 {
 		c.sackInput(g)
 	}

@@ -189,7 +189,6 @@ func (c *Conn) onDSACK(b wire.SACKBlock) {
 	}
 	s.ctr.DSACKs++
 	r := &c.rec
-	r.dsack = true
 	if r.undoValid && r.undoRetrans > 0 && r.undoMarker.LessThanEq(b.Left) {
 		segs := max(int((b.Left.Size(b.Right)+uint32(c.mss)-1)/uint32(c.mss)), 1)
 		r.undoRetrans = max(r.undoRetrans-segs, 0)
