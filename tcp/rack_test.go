@@ -294,3 +294,46 @@ func TestLossyRecoveryAllocatesNothing(t *testing.T) {
 	assert.NotZero(t, ca.SACKRecoveries+cb.SACKRecoveries)
 	require.Equal(t, StateEstablished, c.State())
 }
+
+// The probe timer is lazy like the RTO it replaces: a ping-pong with SACK (so with a PTO
+// armed on every request) moves the wheel timer about once per PTO, not once per round trip.
+func TestTLPTimerLazy(t *testing.T) {
+	p := newPair(t)
+	c, s, _ := p.connect(6200)
+	require.True(t, c.sackOK)
+	msg := make([]byte, 64)
+	buf := make([]byte, 128)
+	rearms, last, kinds := 0, int64(0), map[rtxKind]int{}
+	const rounds = 2000
+	t0 := p.Clock.T
+	for range rounds {
+		_, err := c.SendSingle(msg, 0)
+		require.NoError(t, err)
+		kinds[c.rec.rtxKind]++
+		for got := 0; got < len(msg); {
+			p.Step()
+			p.Clock.Advance(10_000)
+			if k, err := s.Recv([][]byte{buf}); err == nil {
+				got += k
+			}
+		}
+		_, err = s.SendSingle(msg, 0)
+		require.NoError(t, err)
+		for got := 0; got < len(msg); {
+			p.Step()
+			p.Clock.Advance(10_000)
+			if k, err := c.Recv([][]byte{buf}); err == nil {
+				got += k
+			}
+		}
+		if w := c.rtxT.When(); c.rtxT.Armed() && w != last {
+			rearms++
+			last = w
+		}
+	}
+	pto, took := 2*c.srtt+tlpDelack, p.Clock.T-t0
+	t.Logf("%d rounds in %v µs, PTO %v µs: the wheel timer moved %d times", rounds, took/1000, pto/1000, rearms)
+	assert.GreaterOrEqual(t, kinds[rtxPTO], rounds-1, "every request once an RTT is known arms a probe")
+	assert.LessOrEqual(t, rearms, int(took/pto)+2)
+	assert.Zero(t, StackCounters(p.A).TLPProbes, "no probe without loss")
+}
