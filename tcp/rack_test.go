@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -336,4 +337,20 @@ func TestTLPTimerLazy(t *testing.T) {
 	assert.GreaterOrEqual(t, kinds[rtxPTO], rounds-1, "every request once an RTT is known arms a probe")
 	assert.LessOrEqual(t, rearms, int(took/pto)+2)
 	assert.Zero(t, StackCounters(p.A).TLPProbes, "no probe without loss")
+}
+
+// TestMeasurePingPongTLP is the ping-pong measurement at default attributes (the
+// 200 ms tcp_rto_min_ms) over net_memif with 0.1 % loss, without SACK (a lost message waits
+// for the RTO) and with it (a tail loss probe repairs it). ZOCKET_MEASURE=1 (measure_test.go).
+func TestMeasurePingPongTLP(t *testing.T) {
+	measuring(t)
+	const iters = 20000
+	for j, sack := range []string{"0", "1"} {
+		a, b := memifPair(t, "tcp_sack", sack)
+		for i, loss := range []float64{0, 0.001} {
+			l := pingpong(t, a, b, uint16(7300+10*j+i), loss, iters)
+			fmt.Printf("ping-pong 64 B over net_memif, default attributes, tcp_sack=%s, loss %.1f%%: p50 %v p99 %v p99.9 %v max %v\n",
+				sack, loss*100, pct(l, 0.5), pct(l, 0.99), pct(l, 0.999), l[len(l)-1])
+		}
+	}
 }
