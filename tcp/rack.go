@@ -210,10 +210,12 @@ func (c *Conn) onPTO(now int64) {
 		r.tlpRetrans = sent
 	}
 	r.tlpOn = sent
-	if sent {
-		r.tlpEnd = c.sndMax
-		c.s.ctr.TLPProbes++
+	if !sent {
+		c.setRtx(now+c.rto, rtxRTO) // nothing could go (no buffer, a full ring): the RTO's turn
+		return
 	}
+	r.tlpEnd = c.sndMax
+	c.s.ctr.TLPProbes++
 	c.armRTO()
 }
 
