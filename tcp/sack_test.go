@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -269,6 +270,10 @@ func TestSACKSpuriousUndo(t *testing.T) {
 				assert.Equal(t, cwnd, c.cwnd, "cwnd restored")
 				assert.Equal(t, ssthresh, c.ssthresh, "ssthresh restored")
 				assert.True(t, c.rec.reoSeen)
+				// RFC 8985 §6.2: the D-SACK widens RACK's window by a step of min_RTT/4.
+				assert.Equal(t, 1, c.rec.reoSteps)
+				assert.InDelta(t, 10*ms, c.rec.minRTT, 100) // stamps are a nanosecond apart
+				assert.InDelta(t, 5*ms, c.reoWnd(), 100)
 			} else {
 				assert.Zero(t, cnt.SpuriousUndone)
 				assert.Equal(t, c.ssthresh, c.cwnd, "the reduction stands")
@@ -310,4 +315,72 @@ func TestSACKRTO(t *testing.T) {
 			assert.Zero(t, StackCounters(ss.r.S).SpuriousUndone)
 		})
 	}
+}
+
+// Arbitrary SACK blocks (inverted, empty, beyond SND.MAX, below SND.UNA, across the wrap of
+// the sequence space, D-SACKs for anything) never panic, and the scoreboard's totals always
+// equal what its marks add up to, through cumulative ACKs, recoveries, RTOs and new data.
+func TestSACKScoreboardRandom(t *testing.T) {
+	ss := newSACKScript(t, 40, 10)
+	c := ss.c
+	rng := rand.New(rand.NewPCG(1, 2))
+	check := func(step int) {
+		var sacked, segs, lost, retrans int
+		for i := c.sqHead; i != c.sqTail; i++ {
+			e := c.seg(i)
+			if e.sb&sbSacked != 0 {
+				sacked += e.span()
+				segs++
+				require.Zero(t, e.sb&(sbLost|sbRetrans), "step %d: SACKed and lost or in flight", step)
+			}
+			if e.sb&sbLost != 0 {
+				lost += e.span()
+			}
+			if e.sb&sbRetrans != 0 {
+				retrans += e.span()
+			}
+		}
+		r := &c.rec
+		require.Equal(t, [4]int{sacked, segs, lost, retrans},
+			[4]int{r.sackedBytes, r.sackedSegs, r.lostBytes, r.retransBytes}, "step %d", step)
+	}
+	for step := 0; step < 1500; step++ {
+		span := c.sndUna.Size(c.sndMax)
+		pick := func() wire.Seq {
+			switch rng.IntN(4) {
+			case 0:
+				return wire.Seq(rng.Uint32()) // anywhere
+			case 1:
+				return c.sndUna.Add(uint32(rng.IntN(int(span)+3000)) - 1500) // near the window
+			default:
+				return c.sndUna.Add(uint32(rng.IntN(int(span)/smss+1) * smss)) // segment edges
+			}
+		}
+		blocks := make([]wire.SACKBlock, rng.IntN(5))
+		for k := range blocks {
+			blocks[k] = wire.SACKBlock{Left: pick(), Right: pick()}
+		}
+		ack := c.sndUna
+		if rng.IntN(6) == 0 {
+			ack = c.sndUna.Add(uint32(rng.IntN(int(span)/smss+1) * smss))
+		}
+		ss.send(seg{flags: fA, seq: peerISN + 1, ack: ack, opts: sackOpt(blocks...)})
+		if rng.IntN(50) == 0 {
+			ss.r.Clock.Advance(c.rto)
+		} else {
+			ss.r.Clock.Advance(int64(rng.IntN(3)) * ms)
+		}
+		ss.r.Drain()
+		check(step)
+		if c.sndUna == c.sndMax && c.sqNext == c.sqTail {
+			_, err := c.SendSingle([]byte(pattern(10*smss)), 0)
+			require.NoError(t, err)
+		}
+		require.Equal(t, StateEstablished, c.State())
+	}
+	cnt := StackCounters(ss.r.S)
+	t.Logf("ignored %d, D-SACKs %d, recoveries %d, RTOs %d, probes %d", cnt.SACKIgnored, cnt.DSACKs,
+		cnt.SACKRecoveries, cnt.RTOs, cnt.TLPProbes)
+	assert.NotZero(t, cnt.SACKIgnored)
+	assert.NotZero(t, cnt.SACKRecoveries)
 }
