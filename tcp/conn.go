@@ -421,4 +421,5 @@ func (c *Conn) freeOOO() {
 	}
 	c.nooo = 0
 	c.oooFin = false
+	c.nsack, c.dsackSet, c.sackDue = 0, false, false
 }

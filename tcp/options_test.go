@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/stack"
 	"github.com/zocket/zocket/wire"
 )
 
@@ -312,4 +314,62 @@ func TestScriptNoSACKBlocksWithoutSACK(t *testing.T) {
 		}
 	}
 	assert.Equal(t, base.Add(100), c.rcvNxt)
+}
+
+// The SACK blocks we send report only what is held: under loss, reordering and duplication
+// between two stacks, after every step each listed block lies above RCV.NXT, inside the
+// out-of-order queue's data, and apart from the others.
+func TestSACKBlocksHeldUnderFaults(t *testing.T) {
+	for _, prof := range []lossProfile{lossProfiles[2], lossProfiles[4], lossProfiles[5], lossProfiles[7]} {
+		for seed := uint64(1); seed <= 2; seed++ {
+			t.Run(fmt.Sprintf("%s/seed=%d", prof.name, seed), func(t *testing.T) {
+				p := newPair(t, "tcp_retries", "40")
+				c, s, _ := p.connect(7100)
+				fa, fb := prof.f, prof.f
+				fa.Seed, fb.Seed = seed, seed+0x5eed
+				p.A.SetFaults(fa)
+				p.B.SetFaults(fb)
+				ab := newStream(c, s, 1<<20, seed, false)
+				ba := newStream(s, c, 1<<20, seed+1000, false)
+				blocks := 0
+				for steps := 0; ab.got < ab.n || ba.got < ba.n; steps++ {
+					require.Less(t, steps, 5_000_000)
+					pr := ab.pump(t)
+					pr = ba.pump(t) || pr
+					p.lossyStep(pr)
+					for _, x := range []*Conn{c, s} {
+						blocks += x.nsack
+						requireSACKHeld(t, x)
+					}
+				}
+				p.A.SetFaults(stack.Faults{})
+				p.B.SetFaults(stack.Faults{})
+				ab.check(t, "a→b")
+				ba.check(t, "b→a")
+				t.Logf("block-steps %d, OOO queued %d", blocks, StackCounters(p.A).OOOQueued+StackCounters(p.B).OOOQueued)
+				if prof.f.Drop > 0 {
+					assert.NotZero(t, blocks, "loss made blocks")
+				}
+			})
+		}
+	}
+}
+
+// requireSACKHeld checks c's SACK blocks against its out-of-order queue.
+func requireSACKHeld(t *testing.T, c *Conn) {
+	t.Helper()
+	for i, b := range c.sackBlk[:c.nsack] {
+		require.True(t, c.rcvNxt.LessThan(b.Left) && b.Left.LessThan(b.Right), "block %d [%d,%d) rcv.nxt %d", i, b.Left, b.Right, c.rcvNxt)
+		for j, o := range c.sackBlk[:i] {
+			require.True(t, b.Right.LessThan(o.Left) || o.Right.LessThan(b.Left), "blocks %d and %d touch", i, j)
+		}
+		at := b.Left
+		for _, e := range c.ooo[:c.nooo] {
+			end := e.seq.Add(uint32(e.len))
+			if e.seq.LessThanEq(at) && at.LessThan(end) {
+				at = end
+			}
+		}
+		require.True(t, b.Right.LessThanEq(at), "block %d [%d,%d) not held past %d", i, b.Left, b.Right, at)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket/zocket/stack"
 	"github.com/zocket/zocket/wire"
 )
 
@@ -67,6 +68,16 @@ func TestScriptPAWS(t *testing.T) {
 			} else {
 				assert.Equal(t, peerISN+2, o.tcp.Ack(), "dropped")
 				assert.Equal(t, before+1, StackCounters(sc.r.S).Drops[DropPAWS])
+				// The snapshot zfstackdump and the metrics (zocket_drops_total) read.
+				var n uint64
+				sc.r.S.SnapshotSync(func(sn *stack.Snapshot) {
+					for _, d := range sn.Drops {
+						if d.Reason == "tcp_paws" {
+							n += d.N
+						}
+					}
+				})
+				assert.Equal(t, before+1, n, "tcp_paws in the snapshot")
 			}
 		})
 	}
