@@ -117,10 +117,14 @@
 //     new segment past cwnd if the peer's window allows, else the last one again (TLPProbes),
 //     then runs as the RTO; a probe that repaired a loss (an ACK beyond it without D-SACK)
 //     reduces cwnd (TLPRecoveries). PTO, reorder timer and RTO are one lazy timer (a deadline
-//     with a kind, as Linux's icsk_retransmit_timer). A ping-pong's lost request is repaired
-//     2·SRTT + 40 ms + 1 RTT after it left rather than after the 200 ms RTO floor
-//     (TestPingPongSingleLossRecovery); the seeded lossy suite at 5 % loss, 8 MiB each way,
-//     takes an eleventh of NewReno's virtual time (seeds 1–10: 155 s → 14 s, RTOs 940 → 49).
+//     with a kind, as Linux's icsk_retransmit_timer). Transmissions are stamped strictly
+//     increasing per connection (rack.go's stamp), so that RACK orders those of one reactor
+//     turn as they left. A ping-pong's lost request is repaired 2·SRTT + 40 ms + 1 RTT after
+//     it left rather than after the 200 ms RTO floor (TestPingPongSingleLossRecovery; over
+//     net_memif with 0.1 % loss, p99.9 200 ms → 40 ms, TestMeasurePingPongTLP); 128 MiB over
+//     net_memif with 1 % loss both ways goes at 5.1 Gbit/s rather than NewReno's 3.3
+//     (TestMeasureGoodputSACK); the seeded lossy suite at 5 % loss, 8 MiB each way, takes an
+//     eleventh of NewReno's virtual time (seeds 1–10: 155 s → 14 s, RTOs 940 → 49).
 //   - Zero window: the persist timer probes with an ACK one byte below SND.UNA, backing off
 //     like the RTO up to tcp_rto_max_ms; probes that are answered never abort the connection,
 //     tcp_retries unanswered in a row end it (a RST, ETIMEDOUT, PersistTimeouts), as Linux's
