@@ -6,7 +6,8 @@ import "github.com/zocket/zocket/wire"
 // lost segments, RFC 6675's recovery retransmits them, lost ones first and then new data,
 // while pipe is under cwnd, with PRR (prr.go) sizing cwnd; it starts on DupThresh or a RACK
 // loss and ends when the cumulative ACK reaches the recovery point, with cwnd = ssthresh. An
-// RTO marks everything outstanding lost and resends it the same way, from one segment up.
+// RTO marks everything outstanding and not SACKed lost and resends it the same way, from one
+// segment up.
 // D-SACKs that show every retransmission of an episode spurious undo its reduction. Without
 // SACK: NewReno (RFC 6582) on three duplicate ACKs, go-back-N on an RTO.
 
