@@ -174,7 +174,7 @@ func Queue(c *tcp.Conn, alt *Alt, iov [][]byte, flags int) error {
 		return err
 	}
 	if alt.n == 0 {
-		alt.conn, alt.pt, alt.tcpOff = c, pt, c.HeaderSize()-20
+		alt.conn, alt.pt, alt.tcpOff = c, pt, pt.TCPOff
 	} else if alt.conn != c || pt.Seq != alt.pt.Seq {
 		return syscall.EINVAL
 	}

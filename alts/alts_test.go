@@ -361,8 +361,10 @@ func TestMaxPackets(t *testing.T) {
 	}
 	assert.Equal(t, syscall.ENOBUFS, alts.Queue(c, a, iov("p"), 0))
 	b := mustAlloc(t, e.A)
-	assert.Equal(t, syscall.EMSGSIZE, alts.Queue(c, b, [][]byte{make([]byte, 1461)}, 0))
-	require.NoError(t, alts.Queue(c, b, [][]byte{make([]byte, 1460)}, 0))
+	mss, err := c.MSS() // 1460 less 12 for the timestamps (the default)
+	require.NoError(t, err)
+	assert.Equal(t, syscall.EMSGSIZE, alts.Queue(c, b, [][]byte{make([]byte, mss+1)}, 0))
+	require.NoError(t, alts.Queue(c, b, [][]byte{make([]byte, mss)}, 0))
 	// 64 packets fit the send queue only when it is empty: it is.
 	require.NoError(t, alts.Send(e.A, a))
 	assert.Equal(t, strings.Repeat("p", alts.MaxPackets), e.readAll(s))

@@ -14,9 +14,11 @@ var burstHook func()
 
 // Offsets in the TCP header that Send patches.
 const (
-	tcpAckOff = 8
-	tcpWinOff = 14
-	tcpCsOff  = 16
+	tcpAckOff   = 8
+	tcpWinOff   = 14
+	tcpCsOff    = 16
+	tcpTSValOff = 24 // the timestamps option's values, when the connection negotiated it
+	tcpTSEcrOff = 28
 )
 
 // Send selects alternative alt and sends its messages (zf_alternatives_send): the frames get
@@ -47,8 +49,12 @@ func Send(st *stack.Stack, alt *Alt) error {
 	}
 	sent := 0
 	if k > 0 {
-		if ack != alt.pt.Ack || win != alt.pt.Win {
-			alt.fixup(ack, win, k)
+		var val, ecr uint32
+		if alt.pt.TS {
+			val, ecr = alt.conn.AltTimestamps()
+		}
+		if ack != alt.pt.Ack || win != alt.pt.Win || val != alt.pt.TSVal || ecr != alt.pt.TSEcr {
+			alt.fixup(ack, win, val, ecr, k)
 		}
 		sent = st.Transmit(alt.frames[:k])
 		if burstHook != nil {
@@ -59,24 +65,39 @@ func Send(st *stack.Stack, alt *Alt) error {
 	return nil
 }
 
-// fixup writes ack and win into the first k frames and updates the TCP checksum for the change
-// (RFC 1624); with checksum offload the field holds only the pseudo-header sum, which neither
-// field is part of.
-func (alt *Alt) fixup(ack wire.Seq, win uint16, k int) {
+// fixup writes ack and win, and the timestamps val and ecr when the frames carry them, into
+// the first k frames and updates the TCP checksum for the change (RFC 1624); with checksum
+// offload the field holds only the pseudo-header sum, which none of them is part of.
+func (alt *Alt) fixup(ack wire.Seq, win uint16, val, ecr uint32, k int) {
 	a0, a1 := uint32(alt.pt.Ack), uint32(ack)
 	d := uint32(^uint16(a0>>16)) + uint32(^uint16(a0)) + uint32(^alt.pt.Win) +
 		a1>>16 + a1&0xffff + uint32(win)
+	hl := 20
+	if alt.pt.TS {
+		d += sumChange(alt.pt.TSVal, val) + sumChange(alt.pt.TSEcr, ecr)
+		hl = 32
+	}
 	csum := !alt.s.txCsum
 	off := alt.tcpOff
 	for _, m := range alt.frames[:k] {
-		t := m.Data()[off : off+20]
+		t := m.Data()[off : off+hl]
 		binary.BigEndian.PutUint32(t[tcpAckOff:], a1)
 		binary.BigEndian.PutUint16(t[tcpWinOff:], win)
+		if alt.pt.TS {
+			binary.BigEndian.PutUint32(t[tcpTSValOff:], val)
+			binary.BigEndian.PutUint32(t[tcpTSEcrOff:], ecr)
+		}
 		if csum {
 			cs := binary.BigEndian.Uint16(t[tcpCsOff:])
 			binary.BigEndian.PutUint16(t[tcpCsOff:], ^wire.Fold(uint32(^cs)+d))
 		}
 	}
+}
+
+// sumChange is the one's-complement sum that turns 32-bit field old into new in a checksum
+// (RFC 1624: ~old + new, per 16-bit word).
+func sumChange(old, new uint32) uint32 {
+	return uint32(^uint16(old>>16)) + uint32(^uint16(old)) + new>>16 + new&0xffff
 }
 
 // sent is the bookkeeping after the burst that took n of the frames: they join the

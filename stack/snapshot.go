@@ -206,6 +206,13 @@ const (
 	TCPOrphanTimeouts                               // TCP closed connections ended by tcp_orphan_retries
 	TCPPMTUReductions                               // TCP MSS lowered by ICMP fragmentation needed
 	TCPICMPIgnored                                  // ICMP errors for a TCP connection ignored (RFC 5927)
+	TCPSACKRecoveries                               // TCP SACK-based loss recoveries started (RFC 6675)
+	TCPRACKLosses                                   // TCP segments RACK found lost by time (RFC 8985)
+	TCPTLPProbes                                    // TCP tail loss probes sent (RFC 8985)
+	TCPTLPRecoveries                                // TCP tail loss probes that repaired a loss
+	TCPSpuriousUndone                               // TCP recoveries undone as spurious by D-SACK
+	TCPDSACKs                                       // TCP D-SACK blocks received (RFC 2883)
+	TCPSACKIgnored                                  // TCP SACK blocks ignored (outside the send window)
 	NumTransportCounters
 )
 
@@ -247,6 +254,13 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_orphan_timeouts", "TCP connections closed by the application ended by tcp_orphan_retries."},
 	{"tcp_pmtu_reductions", "TCP MSS reductions by ICMP fragmentation needed (RFC 1191)."},
 	{"tcp_icmp_ignored", "ICMP errors for a TCP connection ignored: quoted sequence number out of window or implausible MTU (RFC 5927)."},
+	{"tcp_sack_recoveries", "TCP SACK-based loss recoveries started (RFC 6675)."},
+	{"tcp_rack_losses", "TCP segments RACK found lost by time, retransmissions included (RFC 8985)."},
+	{"tcp_tlp_probes", "TCP tail loss probes sent (RFC 8985)."},
+	{"tcp_tlp_recoveries", "TCP tail loss probes that repaired a loss (RFC 8985 §7.4)."},
+	{"tcp_spurious_undone", "TCP recoveries or RTOs undone because D-SACK showed every retransmission spurious."},
+	{"tcp_dsacks", "TCP D-SACK blocks received (RFC 2883)."},
+	{"tcp_sack_ignored", "TCP SACK blocks ignored: outside the send window, empty, or for data never sent."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

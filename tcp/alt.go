@@ -32,11 +32,20 @@ import (
 // number after the last queued byte), so no generation counter is kept in the connection.
 
 // AltPoint is the place in a connection's sequence space an alternative is built for: the
-// first sequence number of its data and the ACK and window its frames were built with.
+// first sequence number of its data and the ACK, window and timestamps its frames were built
+// with, and where the frames' TCP header is.
 type AltPoint struct {
 	Seq wire.Seq
 	Ack wire.Seq
 	Win uint16
+	// TS says whether the frames carry the timestamps option (negotiated on the connection);
+	// TSVal and TSEcr are its values, at TCP header offsets 24 and 28. Send patches them to
+	// AltTimestamps' like the ACK, so that a frame built long before does not fail the peer's
+	// PAWS test.
+	TS           bool
+	TSVal, TSEcr uint32
+	// TCPOff is the TCP header's offset in a frame (after Ethernet and IPv4).
+	TCPOff int
 }
 
 // AltFrame is what AltCommit needs of a built frame besides its mbuf: its payload length and
@@ -57,12 +66,26 @@ func (c *Conn) AltStart() (AltPoint, error) {
 	if !c.resolve() {
 		return AltPoint{}, syscall.EAGAIN
 	}
-	return AltPoint{Seq: c.sndQueuedEnd(), Ack: c.rcvNxt, Win: uint16(c.rcvWindow())}, nil
+	p := AltPoint{Seq: c.sndQueuedEnd(), Ack: c.rcvNxt, Win: scaleWindow(c.rcvWindow(), c.rcvShift),
+		TS: c.tcpOpt != 0, TCPOff: c.l2 + 20}
+	if p.TS {
+		p.TSVal, p.TSEcr = c.AltTimestamps()
+	}
+	return p, nil
+}
+
+// AltTimestamps returns the TSval and TSecr a segment of c would carry now (0, 0 without
+// timestamps).
+func (c *Conn) AltTimestamps() (val, ecr uint32) {
+	if c.tcpOpt == 0 {
+		return 0, 0
+	}
+	return c.tsNow(), c.tsRecent
 }
 
 // AltSegment writes into the empty buffer m a complete frame for the n payload bytes of iov:
-// the header template, sequence number seq, ACK p.Ack, window p.Win, flags ACK|PSH, the IPv4
-// identification and both checksums (or the offload flags), padded to the Ethernet minimum.
+// the header template, sequence number seq, ACK p.Ack, window p.Win, timestamps p.TSVal and
+// p.TSEcr when p.TS, flags ACK|PSH, the IPv4 identification and both checksums (or the offload flags), padded to the Ethernet minimum.
 // It returns the payload's partial checksum, for AltCommit.
 //
 // Errors: EINVAL when n is 0 or the connection no longer sends; EMSGSIZE when n exceeds the
@@ -83,28 +106,30 @@ func (c *Conn) AltSegment(m *dpdk.Mbuf, p *AltPoint, seq wire.Seq, iov [][]byte,
 	r.read(b[c.hlen:])
 	psum := wire.Sum(b[c.hlen:], 0)
 	fl := wire.TCPFlagAck | wire.TCPFlagPsh
+	thl := 20 + c.tcpOpt
 	ip := b[c.l2 : c.l2+20]
-	tl := 40 + n
+	tl := 20 + thl + n
 	binary.BigEndian.PutUint16(ip[ipTotLen:], uint16(tl))
 	c.ipID++
 	binary.BigEndian.PutUint16(ip[ipIDOff:], c.ipID)
-	t := b[c.l2+20 : c.l2+40]
+	t := b[c.l2+20 : c.l2+20+thl]
 	binary.BigEndian.PutUint32(t[tcpSeqOff:], uint32(seq))
 	binary.BigEndian.PutUint32(t[tcpAckOff:], uint32(p.Ack))
-	t[tcpOffOff] = 5 << 4
 	t[tcpFlOff] = uint8(fl)
 	binary.BigEndian.PutUint16(t[tcpWinOff:], p.Win)
-	l4 := uint16(20 + n)
+	if p.TS {
+		binary.BigEndian.PutUint32(t[24:], p.TSVal)
+		binary.BigEndian.PutUint32(t[28:], p.TSEcr)
+	}
+	l4 := uint16(thl + n)
 	if c.s.st.TxChecksumOffload() {
 		m.SetOlFlags(dpdk.TxIPv4 | dpdk.TxIPChecksum | dpdk.TxTCPChecksum)
-		m.SetTxOffload(c.l2, 20, 20)
+		m.SetTxOffload(c.l2, 20, thl)
 		binary.BigEndian.PutUint16(t[tcpCsOff:], wire.Fold(c.phSum+uint32(l4)))
 	} else {
 		binary.BigEndian.PutUint16(ip[ipCsum:], ^wire.Fold(c.ipSum+uint32(tl)+uint32(c.ipID)))
-		sq, ak := uint32(seq), uint32(p.Ack)
-		sum := c.tcpSum + uint32(l4) + psum + sq>>16 + sq&0xffff + ak>>16 + ak&0xffff +
-			uint32(t[tcpOffOff])<<8 + uint32(fl) + uint32(p.Win)
-		binary.BigEndian.PutUint16(t[tcpCsOff:], ^wire.Fold(sum))
+		t[tcpCsOff], t[tcpCsOff+1] = 0, 0
+		binary.BigEndian.PutUint16(t[tcpCsOff:], wire.Checksum(t, c.phSum+uint32(l4)+psum))
 	}
 	padFrame(m)
 	return psum, nil
@@ -160,6 +185,7 @@ func (c *Conn) AltCommit(p *AltPoint, frames []*dpdk.Mbuf, meta []AltFrame, sent
 		c.sqTail++
 		c.sqBytes += int(f.Len)
 		if i < sent {
+			c.seg(c.sqTail - 1).sentAt = s.st.Now()
 			bytes += uint64(f.Len)
 		} else {
 			m.RefcntAdd(-1)
@@ -174,9 +200,6 @@ func (c *Conn) AltCommit(p *AltPoint, frames []*dpdk.Mbuf, meta []AltFrame, sent
 		c.sqNext += uint32(sent)
 		if c.sndMax.LessThan(c.sndNxt) {
 			c.sndMax = c.sndNxt
-		}
-		if !c.rttTiming {
-			c.rttTiming, c.rttSeq, c.rttTime = true, p.Seq, s.st.Now()
 		}
 		s.ctr.TxSegments += uint64(sent)
 		s.ctr.TxBytes += bytes

@@ -95,13 +95,11 @@ type txSeg struct {
 	zc   uint32 // zero-copy completion tag (tcp/zc.go); 0: an ordinary buffer
 	// sentAt is when the segment last left (the stack's clock; RTT samples, RACK); 0: never.
 	sentAt int64
+	// rexmit says the segment left more than once: an RTT sample from sentAt would be
+	// ambiguous (Karn), so the timestamps' echo gives it (rtt.go).
+	rexmit bool
+	sb     sbFlags // the SACK scoreboard's marks (sack.go)
 }
-
-// oooMax bounds the out-of-order queue (entries; each also takes a receive slot).
-const oooMax = 64
-
-// sqCap is the send queue's capacity in segments (a power of two).
-const sqCap = 64
 
 // Conn is a connected TCP zocket (TCPDirect's zft): made by Handle.Connect or Listener.Accept.
 // It belongs to its stack's polling goroutine.
@@ -122,10 +120,12 @@ type Conn struct {
 	l        *Listener
 	accepted bool
 
-	// Header template: Ethernet, IPv4 and TCP with this connection's addresses and ports.
-	tmpl    [64]byte
+	// Header template: Ethernet, IPv4 and TCP with this connection's addresses and ports, then
+	// the options every segment carries (timestamps, when negotiated).
+	tmpl    [80]byte
 	l2      int // Ethernet header size
-	hlen    int // l2 + 40
+	hlen    int // l2 + 40 + tcpOpt
+	tcpOpt  int // option bytes of the template: 12 with timestamps, else 0
 	nexthop [4]byte
 	macOK   bool
 	phSum   uint32 // pseudo-header partial sum without the length
@@ -133,10 +133,25 @@ type Conn struct {
 	tcpSum  uint32 // phSum plus the ports
 	ipID    uint16
 
-	// Options negotiated on the handshake (both SYNs carried them).
+	// Options negotiated on the handshake (both SYNs carried them). Before the peer's SYN
+	// arrives they are what our SYN offers.
 	sackOK             bool  // SACK (RFC 2018)
 	tsOK               bool  // timestamps (RFC 7323 §3)
+	wsOK               bool  // window scale (RFC 7323 §2)
 	sndShift, rcvShift uint8 // window scale (RFC 7323 §2): the peer's, ours; 0 without
+
+	// Timestamps (RFC 7323 §3-5, options.go).
+	tsOff       uint32   // added to the millisecond clock for our TSval
+	tsRecent    uint32   // TS.Recent: the peer's TSval to echo
+	tsRecentAt  int64    // when TS.Recent was taken (PAWS's 24-day rule)
+	lastAckSent wire.Seq // Last.ACK.sent: RCV.NXT in the last ACK we sent
+
+	// SACK blocks to send (RFC 2018, RFC 2883; sackrcv.go).
+	sackBlk  [4]wire.SACKBlock // out-of-order data held, the block most recently added to first
+	nsack    int
+	dsack    wire.SACKBlock // a duplicate received, reported first in the next ACK (D-SACK)
+	dsackSet bool
+	sackDue  bool // the SACK information changed: the next ACK must carry it
 
 	// Send sequence space (RFC 9293 §3.3.1).
 	iss, sndUna, sndNxt wire.Seq
@@ -158,9 +173,6 @@ type Conn struct {
 
 	// Retransmission (RFC 6298).
 	srtt, rttvar, rto int64
-	rttSeq            wire.Seq
-	rttTime           int64
-	rttTiming         bool
 	retries           int
 	synRetried        bool
 
@@ -175,7 +187,7 @@ type Conn struct {
 	rqHead      uint32
 	rqTail      uint32
 	rqBytes     int
-	ooo         [oooMax]oooEnt
+	ooo         []oooEnt // out-of-order queue, sorted; its capacity is made at pool set-up
 	nooo        int
 	oooFin      bool
 	oooFinSeq   wire.Seq
@@ -204,6 +216,7 @@ type Conn struct {
 	probe      bool // the persist timer fired: a window too small for a segment may be used
 	rtoRecover bool // an RTO happened and SND.UNA has not yet passed recover (RFC 6582 §4.1)
 	recover    wire.Seq
+	rec        recovery // SACK scoreboard totals, PRR, RACK-TLP and undo (recovery.go)
 }
 
 // seg is send-queue entry i (a free-running index: sqHead, sqNext, sqTail and those between).
@@ -408,4 +421,5 @@ func (c *Conn) freeOOO() {
 	}
 	c.nooo = 0
 	c.oooFin = false
+	c.nsack, c.dsackSet, c.sackDue = 0, false, false
 }

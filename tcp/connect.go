@@ -115,6 +115,7 @@ func (h *Handle) Connect(raddr netip.AddrPort) (*Conn, error) {
 	c.ownPort = true
 	c.iss = s.isn(rip, c.rport, c.lport)
 	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss.Add(1), c.iss.Add(1)
+	c.offerOptions()
 	c.mss = 536
 	c.setState(StateSynSent)
 	s.insert(c)
@@ -149,13 +150,13 @@ func newConn(s *state, rip [4]byte, rport, lport uint16, nexthop [4]byte) *Conn 
 	}
 	c := s.free[n-1]
 	s.free = s.free[:n-1]
-	rq, sq := c.rq, c.sq
-	*c = Conn{s: s, rip: rip, rport: rport, lport: lport, nexthop: nexthop, live: true, rq: rq, sq: sq}
+	rq, sq, ooo := c.rq, c.sq, c.ooo
+	*c = Conn{s: s, rip: rip, rport: rport, lport: lport, nexthop: nexthop, live: true, rq: rq, sq: sq, ooo: ooo}
 	c.key = connKey(rip, rport, lport)
 	c.w.Init(s.st)
 	// The MSS is capped so that a whole segment (headers and payload) fits one packet buffer:
 	// no segment is ever chained, whatever the MTU.
-	c.rcvMSS = min(s.st.MTU(), s.st.FrameRoom()-s.st.EthernetHeaderSize()) - 40
+	c.rcvMSS = segRoom(s.st)
 	c.slots = rcvSlots(s)
 	c.maxBufs = 2 * c.slots
 	c.rqMask = uint32(len(rq) - 1)
@@ -166,23 +167,27 @@ func newConn(s *state, rip [4]byte, rport, lport uint16, nexthop [4]byte) *Conn 
 }
 
 // initConns makes the connection pool when the stack's TCP is set up: max_tcp_endpoints
-// connections, their receive rings (twice their receive slots) and send queues, one allocation for each
-// kind, so that neither a SYN nor a Connect allocates (a SYN flood does not keep the garbage
-// collector busy). The cost is paid up front: about 6 KiB per endpoint (3.9 KiB of Conn, up
-// to 2 KiB of ring).
+// connections, their receive rings (twice their receive slots), out-of-order queues (a
+// window's worth of entries) and send queues, one allocation for each kind, so that neither a
+// SYN nor a Connect allocates (a SYN flood does not keep the garbage collector busy). The cost
+// is paid up front: with the default attributes about 7 KiB per endpoint (Conn, 2 KiB of
+// receive ring, 1.5 KiB of out-of-order queue, 2.5 KiB of send queue), growing with
+// tcp_rcvbuf and tcp_sndbuf where the pool allows.
 func (s *state) initConns() {
+	s.cfg.opt = readOptConfig(s.st.Attr())
 	n := s.cfg.maxConns
-	rql := 1
-	for rql < 2*rcvSlots(s) {
-		rql <<= 1
-	}
+	slots := rcvSlots(s)
+	rql := pow2(2 * slots)
+	sql := sndSlots(s)
 	s.pool = make([]Conn, n)
 	s.free = make([]*Conn, n)
 	rqs := make([]rxEnt, n*rql)
-	sqs := make([]txSeg, n*sqCap)
+	oqs := make([]oooEnt, n*slots)
+	sqs := make([]txSeg, n*sql)
 	for i := range s.pool {
 		s.pool[i].rq = rqs[i*rql : (i+1)*rql : (i+1)*rql]
-		s.pool[i].sq = sqs[i*sqCap : (i+1)*sqCap : (i+1)*sqCap]
+		s.pool[i].ooo = oqs[i*slots : (i+1)*slots : (i+1)*slots]
+		s.pool[i].sq = sqs[i*sql : (i+1)*sql : (i+1)*sql]
 		s.free[n-1-i] = &s.pool[i]
 	}
 	s.conns.init(n, rand.Uint64())
@@ -195,10 +200,36 @@ func (s *state) putConn(c *Conn) {
 	s.free = append(s.free, c) // never beyond the pool: cap(s.free) == len(s.pool)
 }
 
-// rcvSlots is how many receive buffers one connection may hold: its share of the pool when
-// every endpoint is busy, kept within 8..64 (64 buffers of a 1460-byte MSS pass the 64 KiB
-// window an unscaled connection can use).
+// poolShare is how many packet buffers one connection's receive window (or send queue) may
+// take: half the pool shared by every endpoint, at least 8.
+func poolShare(s *state) int {
+	return max(s.st.Pool().Size()/(2*max(s.cfg.maxConns, 1)), 8)
+}
+
+// segRoom is the largest segment payload a packet buffer holds: the MSS we announce.
+func segRoom(st *stack.Stack) int {
+	return min(st.MTU(), st.FrameRoom()-st.EthernetHeaderSize()) - 40
+}
+
+// rcvSlots is how many receive buffers of one MSS the window is made of: tcp_rcvbuf in whole
+// segments, at most the connection's share of the pool (poolShare), at least 2.
 func rcvSlots(s *state) int {
-	n := s.st.Pool().Size() / (2 * max(s.cfg.maxConns, 1))
-	return min(max(n, 8), 64)
+	return max(min(s.cfg.opt.rcvbuf/segRoom(s.st), poolShare(s)), 2)
+}
+
+// sndSlots is the send queue's length in segments: tcp_sndbuf in segments of our MSS (rounded
+// up), at most the connection's share of the pool, at least 64 (TCPDirect's queue), rounded
+// up to a power of two.
+func sndSlots(s *state) int {
+	mss := segRoom(s.st)
+	return pow2(max(min((s.cfg.opt.sndbuf+mss-1)/mss, poolShare(s)), 64))
+}
+
+// pow2 is the smallest power of two not below n.
+func pow2(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	return p
 }

@@ -20,12 +20,14 @@ const (
 	DropNoSpace                        // no receive slot free: the peer overran the window in buffers
 	DropOOOFull                        // out-of-order queue full
 	DropMultiSeg                       // chained (multi-segment) receive buffer
+	DropPAWS                           // timestamp older than TS.Recent (RFC 7323 §5, PAWS)
 	NumDropReasons
 )
 
 var dropNames = [NumDropReasons]string{
 	"tcp_malformed", "tcp_checksum", "tcp_flags", "tcp_no_endpoint", "tcp_backlog",
 	"tcp_unacceptable", "tcp_old_ack", "tcp_no_space", "tcp_ooo_full", "tcp_multiseg",
+	"tcp_paws",
 }
 
 // Name is the reason's label, e.g. "tcp_checksum".
@@ -69,6 +71,13 @@ type Counters struct {
 	SynBacklogDrops   uint64 // half-open connections dropped to make room for a new SYN
 	TxNoBufs          uint64 // control segments not sent for want of a buffer
 	Drops             [NumDropReasons]uint64
+	SACKRecoveries    uint64 // SACK-based recoveries started (RFC 6675: DupThresh or a RACK loss)
+	RACKLosses        uint64 // segments RACK found lost by time (RFC 8985 §6.2), retransmissions included
+	TLPProbes         uint64 // tail loss probes sent (RFC 8985 §7)
+	TLPRecoveries     uint64 // tail loss probes that repaired a loss (cwnd reduced, §7.4)
+	SpuriousUndone    uint64 // recoveries or RTOs undone: D-SACK showed every retransmission spurious
+	DSACKs            uint64 // D-SACK blocks received (RFC 2883)
+	SACKIgnored       uint64 // SACK blocks ignored: outside [SND.UNA, SND.MAX], empty, or a D-SACK for data never sent
 }
 
 // StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).

@@ -16,6 +16,7 @@ import (
 
 // config is the stack-wide TCP configuration read from the stack's attributes.
 type config struct {
+	opt             optConfig // options and buffers (options.go)
 	delayedAck      bool
 	finwait         int64 // ns; 0 disabled
 	timewait        int64 // ns

@@ -17,6 +17,8 @@ var connKind = stack.DumpKind{Type: "tcp", Title: "TCP", States: stateNames[:], 
 	{Name: "nrtx", Group: "rtt"}, {Name: "dupacks", Group: "rtt"},
 	{Name: "queued", Group: "ooo"},
 	{Name: "rtx_armed", Group: "timers"}, {Name: "delack_armed", Group: "timers"}, {Name: "wait_armed", Group: "timers"},
+	{Name: "sack", Group: "opts"}, {Name: "ts", Group: "opts"}, {Name: "wscale", Group: "opts"},
+	{Name: "snd_wscale", Group: "opts"}, {Name: "rcv_wscale", Group: "opts"},
 }}
 
 var listenKind = stack.DumpKind{Type: "tcp_listen", Title: "TCP listen", States: stateNames[:], Fields: []stack.DumpField{
@@ -58,6 +60,13 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPSegmentsSent, c.TxSegments)
 		d.Counter(stack.TCPBytesReceived, c.RxBytes)
 		d.Counter(stack.TCPBytesSent, c.TxBytes)
+		d.Counter(stack.TCPSACKRecoveries, c.SACKRecoveries)
+		d.Counter(stack.TCPRACKLosses, c.RACKLosses)
+		d.Counter(stack.TCPTLPProbes, c.TLPProbes)
+		d.Counter(stack.TCPTLPRecoveries, c.TLPRecoveries)
+		d.Counter(stack.TCPSpuriousUndone, c.SpuriousUndone)
+		d.Counter(stack.TCPDSACKs, c.DSACKs)
+		d.Counter(stack.TCPSACKIgnored, c.SACKIgnored)
 		for r := DropReason(0); r < NumDropReasons; r++ {
 			d.Drop(r.Name(), c.Drops[r])
 		}
@@ -89,6 +98,8 @@ func (c *Conn) dump(row *stack.DumpRow, id uint32) {
 	f[14], f[15], f[16] = uint64(c.srtt/1000), uint64(c.rttvar/1000), uint64(c.rto/1_000_000)
 	f[17], f[18], f[19] = uint64(c.retries), uint64(c.dupAcks), uint64(c.nooo)
 	f[20], f[21], f[22] = flag(c.rtxAt != 0), flag(c.delackAt != 0), flag(c.waitT.Armed())
+	f[23], f[24], f[25] = flag(c.sackOK), flag(c.tsOK), flag(c.wsOK)
+	f[26], f[27] = uint64(c.sndShift), uint64(c.rcvShift)
 }
 
 func flag(b bool) uint64 {

@@ -33,7 +33,13 @@ func TestDumpRows(t *testing.T) {
 	assert.Equal(t, c.RemoteAddr(), row.RemoteAddr())
 	before, _ := row.Field("snd_nxt")
 	mss, _ := row.Field("mss")
-	assert.Equal(t, uint64(1460), mss)
+	assert.Equal(t, uint64(1448), mss, "1460 less the timestamps (default on)")
+	for name, want := range map[string]uint64{"sack": 1, "ts": 1, "wscale": 1,
+		"snd_wscale": uint64(c.sndShift), "rcv_wscale": uint64(c.rcvShift)} {
+		v, ok := row.Field(name)
+		assert.True(t, ok, name)
+		assert.Equal(t, want, v, name)
+	}
 
 	_, err := c.SendSingle(make([]byte, 100), 0)
 	require.NoError(t, err)
@@ -49,4 +55,25 @@ func TestDumpRows(t *testing.T) {
 	p.B.SnapshotSync(func(sn *stack.Snapshot) {
 		assert.Equal(t, uint64(1), sn.Transport[stack.TCPPassiveOpens])
 	})
+}
+
+// With the options off the rows say so: sack=0 ts=0 wscale=0, both shifts 0.
+func TestDumpRowsOptionsOff(t *testing.T) {
+	p := newPair(t, "tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0")
+	p.connect(5101)
+	found := false
+	p.A.SnapshotSync(func(sn *stack.Snapshot) {
+		for _, r := range sn.Rows {
+			if r.Kind.Type != "tcp" {
+				continue
+			}
+			found = true
+			for _, name := range []string{"sack", "ts", "wscale", "snd_wscale", "rcv_wscale"} {
+				v, ok := r.Field(name)
+				assert.True(t, ok, name)
+				assert.Zero(t, v, name)
+			}
+		}
+	})
+	assert.True(t, found)
 }

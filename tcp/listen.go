@@ -21,7 +21,8 @@ type Listener struct {
 
 // Listen makes a listening zocket on laddr, which must be the stack's own address with a
 // port (zftl_listen): port 0 picks an ephemeral one. Passive opens are answered with a SYN-ACK
-// carrying only the MSS option, retransmitted up to tcp_synack_retries times; at most
+// carrying the MSS option and those of SACK-permitted, timestamps and window scale that the SYN
+// offered and the attributes allow (tcp_sack, tcp_timestamps, tcp_window_scaling), retransmitted up to tcp_synack_retries times; at most
 // max_tcp_syn_backlog of them are half-open at a time per listener (a further SYN makes the
 // oldest half-open connection go, silently, counted as SynBacklogDrops; no SYN cookies), and
 // every connection, accepted or not, takes one of max_tcp_endpoints (beyond it SYNs are dropped
@@ -163,10 +164,12 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 	c.irs = g.seq
 	c.rcvNxt = g.seq.Add(1)
 	c.rcvAdv = c.rcvNxt
+	c.iss = s.isn(rip, c.rport, c.lport)
+	c.offerOptions()
+	c.negotiate(o) // a SYN-ACK offers only what the SYN offered
 	c.setMSS(o)
 	c.sndWnd, c.maxSndWnd = g.wnd, g.wnd
 	c.sndWl1, c.sndWl2 = g.seq, 0
-	c.iss = s.isn(rip, c.rport, c.lport)
 	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss.Add(1), c.iss.Add(1)
 	c.setState(StateSynRecv)
 	s.nconns++

@@ -22,9 +22,10 @@ import (
 // with a seeded fault shim on its transmit side, on one manual clock that jumps to the next
 // timer deadline whenever both stacks are idle. Both directions carry a pseudo-random stream at
 // once; every byte is checked by SHA-256, the connection then closes gracefully through the
-// same faults, and the lab checks at the end that every buffer came back. A failure names its
-// seed and profile in the subtest's name: `go test ./tcp -run 'TestLossyLink/loss5%/seed=3/'`
-// replays it exactly (seeds above 3 with ZOCKET_LOSSY_SEEDS, below).
+// same faults, and the lab checks at the end that every buffer came back. Each case runs with
+// SACK (RFC 6675 recovery, RACK-TLP) and without (NewReno). A failure names its seed and
+// profile in the subtest's name: `go test ./tcp -run 'TestLossyLink/loss5%/seed=3/'` replays
+// it exactly (seeds above 3 with ZOCKET_LOSSY_SEEDS, below).
 
 // nextDeadline is the earliest timer deadline of any connection on the pair, or release from
 // either stack's emulated link (stack.Faults.Delay, Rate) (0: none).
@@ -246,17 +247,19 @@ func TestLossyLink(t *testing.T) {
 				if pr.f.Drop >= 0.3 && n > 200<<10 || pr.f.Drop >= 0.1 && n > 1<<20 {
 					continue // RTO-bound: minutes of virtual time, little more coverage
 				}
-				name := fmt.Sprintf("%s/seed=%d/%dKiB", pr.name, seed, n>>10)
-				t.Run(name, func(t *testing.T) {
-					lossyRun(t, pr.f, uint64(seed), n)
-				})
+				for _, sack := range []string{"1", "0"} {
+					name := fmt.Sprintf("%s/seed=%d/%dKiB/sack=%s", pr.name, seed, n>>10, sack)
+					t.Run(name, func(t *testing.T) {
+						lossyRun(t, pr.f, uint64(seed), n, []string{"tcp_sack", sack})
+					})
+				}
 			}
 		}
 	}
 }
 
-func lossyRun(t *testing.T, f stack.Faults, seed uint64, n int, isn ...wire.Seq) (stall, took int64) {
-	kv := []string{"tcp_timewait_ms", "1000"}
+func lossyRun(t *testing.T, f stack.Faults, seed uint64, n int, attrs []string, isn ...wire.Seq) (stall, took int64) {
+	kv := append([]string{"tcp_timewait_ms", "1000"}, attrs...)
 	if f.Drop >= 0.2 {
 		// A retransmission round trip fails with p = 1 − 0.7² = 0.51 at 30 % loss each way,
 		// so 14 failures in a row (tcp_retries, then a correct ETIMEDOUT) do happen across a
@@ -301,15 +304,18 @@ func TestLossyLinkLarge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("64 MiB each way")
 	}
-	lossyRun(t, stack.Faults{Drop: 0.01, Reorder: 0.01}, 42, 64<<20)
+	lossyRun(t, stack.Faults{Drop: 0.01, Reorder: 0.01}, 42, 64<<20, nil)
 }
 
 // Scenario 21 under loss: both ISNs just below 2^32, so that data, ACKs, recover points,
 // retransmissions and both FINs cross the wrap while segments are lost and reordered.
 func TestLossyLinkISNWrap(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			lossyRun(t, stack.Faults{Drop: 0.05, Reorder: 0.05}, seed, 300<<10, 0xffffffff-100_000, 0xffffffff-1000)
-		})
+		for _, sack := range []string{"1", "0"} {
+			t.Run(fmt.Sprintf("seed=%d/sack=%s", seed, sack), func(t *testing.T) {
+				lossyRun(t, stack.Faults{Drop: 0.05, Reorder: 0.05}, seed, 300<<10, []string{"tcp_sack", sack},
+					0xffffffff-100_000, 0xffffffff-1000)
+			})
+		}
 	}
 }

@@ -31,8 +31,8 @@ func TestHandshakeAndEcho(t *testing.T) {
 	assert.Equal(t, l.LocalAddr(), s.LocalAddr())
 	mss, err := c.MSS()
 	require.NoError(t, err)
-	assert.Equal(t, 1460, mss)
-	assert.Equal(t, 54, c.HeaderSize())
+	assert.Equal(t, 1460-12, mss, "timestamps negotiated (the default) take 12 bytes of it")
+	assert.Equal(t, 54+12, c.HeaderSize())
 
 	n, err := c.SendSingle([]byte("hello"), 0)
 	require.NoError(t, err)
@@ -102,6 +102,12 @@ func TestGracefulCloseBothSides(t *testing.T) {
 // ZcRecv when zc), comparing SHA-256 digests.
 func transfer(t *testing.T, p *pair, src, dst *Conn, n int, chunk int, zc bool) {
 	t.Helper()
+	transferWatch(t, p, src, dst, n, chunk, zc, nil)
+}
+
+// transferWatch is transfer calling watch (when not nil) after every step.
+func transferWatch(t *testing.T, p *pair, src, dst *Conn, n int, chunk int, zc bool, watch func()) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
 	data := make([]byte, chunk)
 	hs, hd := sha256.New(), sha256.New()
@@ -132,6 +138,9 @@ func transfer(t *testing.T, p *pair, src, dst *Conn, n int, chunk int, zc bool) 
 			sent += w
 		}
 		p.Step()
+		if watch != nil {
+			watch()
+		}
 		if zc {
 			dst.ZcRecv(msg)
 			for _, b := range msg.Iov {

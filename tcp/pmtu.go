@@ -24,13 +24,13 @@ func (c *Conn) pathMTU(seq wire.Seq, mtu uint16) {
 		s.ctr.ICMPIgnored++
 		return
 	}
-	mss := max(int(mtu), pmtuFloor) - 40
+	mss := max(int(mtu), pmtuFloor) - 40 - c.tcpOpt
 	if mss >= c.mss {
 		return
 	}
 	c.mss = mss
 	s.ctr.PMTUReductions++
-	c.rttTiming = false
+	c.sbClear() // segments are cut anew
 	c.sqNext = c.sqHead
 	c.sndNxt = c.sndUna
 	c.push(true)
@@ -105,7 +105,8 @@ func (c *Conn) sendPiece() {
 	if c.sndMax.LessThan(end) {
 		c.sndMax = end
 	}
-	c.rttTiming = false
+	e.sentAt = s.st.Now()
+	e.rexmit = true // its RTT measures a piece
 	c.ackSent()
 	if c.rtxAt == 0 || c.persisting {
 		c.armRTO()

@@ -76,7 +76,7 @@ func TestScriptPMTUFragNeeded(t *testing.T) {
 	}{
 		{"in flight", 3 * 1460, 1000, 1000, 960, 0},
 		{"quote past SND.UNA", 3 * 1460, 1000, 1000, 960, 1460 + 7},
-		{"send queue full", sqCap * 1460, 1280, 1280, 1240, 0},
+		{"send queue full", 64 * 1460, 1280, 1280, 1240, 0},
 		{"floor", 5 * 1460, 300, 552, 512, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,11 +15,19 @@ var eofBuf [1]byte
 // §3.10.7.4, with RFC 5961's rules for RST, SYN and ACK). It returns true when something
 // user-visible happened.
 func (c *Conn) input(g *segment) bool {
-	s := c.s
-	c.lastRcv = s.st.Now()
+	c.lastRcv = c.s.st.Now()
 	if c.state == StateSynSent {
 		return c.synSentInput(g)
 	}
+	if g.flags&wire.TCPFlagSyn == 0 {
+		g.wnd <<= c.sndShift // RFC 7323 §2.2: a SYN's window is never scaled
+	}
+	return c.process(g)
+}
+
+// process is input past SYN-SENT, with the segment's window scaled.
+func (c *Conn) process(g *segment) bool {
+	s := c.s
 	fl := g.flags
 	// RFC 1122 §4.2.2.13: a new SYN above RCV.NXT may reopen a connection in TIME-WAIT.
 	if c.state == StateTimeWait && fl&wire.TCPFlagSyn != 0 && fl&wire.TCPFlagAck == 0 && c.rcvNxt.LessThan(g.seq) {
@@ -38,6 +46,14 @@ func (c *Conn) input(g *segment) bool {
 		g.seq++
 	}
 
+	// PAWS (RFC 7323 §5.3): an old timestamp makes a segment unacceptable, a RST excepted.
+	if fl&wire.TCPFlagRst == 0 && c.pawsOld(g) {
+		if c.state.synchronized() {
+			c.sendAck()
+		}
+		return s.drop(g.m, DropPAWS)
+	}
+
 	// 1. Sequence number: the four acceptability cases.
 	wnd := c.rcvWindow()
 	seglen := g.seglen()
@@ -49,6 +65,9 @@ func (c *Conn) input(g *segment) bool {
 			fl = g.flags
 			c.ackNow = true
 		} else {
+			if g.plen > 0 && g.seq.Add(uint32(g.plen)).LessThanEq(c.rcvNxt) {
+				c.sackDup(g.seq, g.seq.Add(uint32(g.plen))) // all of it old: D-SACK
+			}
 			if fl&wire.TCPFlagRst == 0 {
 				if c.state == StateSynRecv {
 					c.sendCtl(c.iss, wire.TCPFlagSyn|wire.TCPFlagAck)
@@ -59,6 +78,7 @@ func (c *Conn) input(g *segment) bool {
 			return s.drop(g.m, DropUnacceptable)
 		}
 	}
+	c.updateTSRecent(g)
 
 	// 2. RST (RFC 5961 §3): exactly RCV.NXT resets, elsewhere in the window a challenge ACK.
 	if fl&wire.TCPFlagRst != 0 {
@@ -88,6 +108,7 @@ func (c *Conn) input(g *segment) bool {
 		if d >= g.plen {
 			d = g.plen
 		}
+		c.sackDup(g.seq, g.seq.Add(uint32(d)))
 		g.off += d
 		g.plen -= d
 		g.seq = g.seq.Add(uint32(d))
@@ -205,7 +226,7 @@ func (c *Conn) input(g *segment) bool {
 	if event {
 		c.readyAfterInput()
 	}
-	if c.ackNow {
+	if c.ackNow || c.sackDue {
 		c.sendAck()
 	} else if c.ackPending > 0 {
 		if !s.cfg.delayedAck || c.ackPending >= 2 {
@@ -236,17 +257,20 @@ func acceptable(seq wire.Seq, seglen uint32, rcvNxt wire.Seq, wnd uint32) bool {
 }
 
 // processAck handles an acceptable ACK field: frees what it acknowledges, samples the RTT,
-// grows cwnd (RFC 5681 slow start and congestion avoidance), counts duplicate ACKs for fast
-// retransmit and updates the send window (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2).
+// grows cwnd (RFC 5681 slow start and congestion avoidance), hands SACK blocks, duplicate ACKs
+// and recovery to recovery.go and updates the send window (RFC 9293 §3.10.7.4,
+// SND.WL1/SND.WL2).
 func (c *Conn) processAck(g *segment) bool {
 	s := c.s
 	ack := g.ack
 	event := false
+	c.ackStart(g)
 	if c.sndUna.LessThan(ack) {
 		acked := c.sndUna.Size(ack)
 		if c.sndUna == c.iss {
 			acked-- // the SYN is no data: it does not open cwnd
 		}
+		rtt := c.ackRTT(g) // before the segments it acknowledges are freed (rtt.go)
 		for c.sqHead != c.sqTail {
 			e := c.seg(c.sqHead)
 			end := e.seq.Add(uint32(e.len))
@@ -257,6 +281,7 @@ func (c *Conn) processAck(g *segment) bool {
 				break
 			}
 			c.sqBytes -= int(e.len)
+			c.sbAcked(e)
 			c.releaseBuf(e, true, ZCAcked)
 			e.m = nil
 			c.sqHead++
@@ -268,36 +293,15 @@ func (c *Conn) processAck(g *segment) bool {
 		if c.sndNxt.LessThan(ack) {
 			c.sndNxt = ack
 		}
-		if c.rttTiming && c.rttSeq.LessThan(ack) {
-			c.rttTiming = false
-			c.rttSample(s.st.Now() - c.rttTime)
+		if rtt > 0 {
+			c.rttSample(rtt)
 		}
 		c.retries = 0
 		if c.rtoRecover && c.recover.LessThanEq(ack) {
 			c.rtoRecover = false
 		}
 		if c.inRecovery {
-			if c.recover.LessThanEq(ack) {
-				// Full ACK (RFC 6582 §3.2 step 3): deflate to ssthresh (the RFC's second
-				// option, as Linux; the burst it may allow is bounded by txBurst).
-				c.inRecovery = false
-				c.cwnd = c.ssthresh
-			} else {
-				// Partial ACK: retransmit the next hole, deflate by what was acknowledged and
-				// add one segment back.
-				s.ctr.PartialACKs++
-				if c.cwnd > acked {
-					c.cwnd -= acked
-				} else {
-					c.cwnd = 0
-				}
-				if acked >= uint32(c.mss) {
-					c.cwnd += uint32(c.mss)
-				}
-				c.cwnd = max(c.cwnd, uint32(c.mss))
-				c.dupAcks = 0
-				c.retransmitHole()
-			}
+			c.recoveryAck(acked)
 		} else {
 			s.cc.onAck(c, acked)
 		}
@@ -311,38 +315,9 @@ func (c *Conn) processAck(g *segment) bool {
 		event = true
 	} else if ack == c.sndUna && g.plen == 0 && g.flags&wire.TCPFlagFin == 0 &&
 		c.sndUna != c.sndMax && g.wnd == c.sndWnd {
-		c.dupAcks++
-		s.ctr.DupACKs++
-		switch {
-		case c.dupAcks < 3 && !c.inRecovery && !c.rtoRecover:
-			// Limited transmit (RFC 3042): each of the first two duplicates lets one new
-			// segment go beyond cwnd, so that a small window still yields three duplicates
-			// (not after an RTO: what would go is go-back-N, not new data).
-			c.limitedTx = uint32(c.dupAcks)
-		case c.inRecovery:
-			c.cwnd += uint32(c.mss) // RFC 6582 §3.2 step 4: inflate per duplicate ACK
-			if c.dupAcks > c.holeDupLimit {
-				// More duplicates than segments were in flight past the hole when it was
-				// retransmitted: later segments overtook the retransmission, which was lost.
-				// Send it again now rather than wait for the RTO (RFC 6582 has no such
-				// rule; without SACK it is the only sign of a lost retransmission).
-				s.ctr.LostRetransmits++
-				c.retransmitHole()
-			}
-		case c.dupAcks == 3 && (!c.rtoRecover || c.cwnd > uint32(c.mss)):
-			// Fast retransmit (RFC 5681 §3.2, RFC 6582 §3.2 step 2). After an RTO, duplicates
-			// start a recovery only by RFC 6582 §4.2's ACK heuristic (cwnd above one
-			// segment: the go-back-N has been acknowledged for a while, so the duplicates
-			// are for a new hole rather than for segments sent twice).
-			c.ssthresh = s.cc.onCongestion(c, false)
-			c.cwnd = c.ssthresh + uint32(3*c.mss)
-			c.inRecovery, c.recover = true, c.sndMax
-			c.rtoRecover = false
-			c.limitedTx = 0
-			s.ctr.FastRetransmits++
-			c.retransmitHole()
-		}
+		c.dupAck(g)
 	}
+	c.ackEnd(g)
 	if c.sndWl1.LessThan(g.seq) || c.sndWl1 == g.seq && c.sndWl2.LessThanEq(ack) {
 		if g.wnd > c.sndWnd {
 			event = true
@@ -375,6 +350,7 @@ func (c *Conn) queueData(g *segment) (kept, event bool) {
 	s.ctr.RxBytes += uint64(g.plen)
 	if c.nooo > 0 {
 		c.pullOOO()
+		c.sackAdvance()
 		c.ackNow = true // a hole filled: ACK at once (RFC 5681 §4.2)
 	}
 	if c.oooFin && c.oooFinSeq == c.rcvNxt {
@@ -414,6 +390,7 @@ func (c *Conn) appendInOrder(m *dpdk.Mbuf, off, plen int, kept *bool, renege boo
 		c.nooo--
 		c.s.recycle(c.ooo[c.nooo].m)
 		c.ooo[c.nooo].m = nil
+		c.sackRenege(c.ooo[c.nooo].seq)
 		c.oooFin = false
 		c.s.ctr.OOODropped++
 	}
@@ -447,6 +424,9 @@ func (c *Conn) queueOOO(g *segment) bool {
 	seq, off, n := g.seq, g.off, g.plen
 	end := seq.Add(uint32(n))
 	i := 0
+	if c.nooo > 0 && c.ooo[c.nooo-1].seq.Add(uint32(c.ooo[c.nooo-1].len)).LessThanEq(seq) {
+		i = c.nooo // the common case: beyond everything held
+	}
 	for i < c.nooo && c.ooo[i].seq.Add(uint32(c.ooo[i].len)).LessThanEq(seq) {
 		i++
 	}
@@ -458,6 +438,8 @@ func (c *Conn) queueOOO(g *segment) bool {
 			oe := o.seq.Add(uint32(o.len))
 			if end.LessThanEq(oe) {
 				s.ctr.OOODropped++
+				c.sackDup(seq, end) // held already: D-SACK, and its block next
+				c.sackNote(seq, end)
 				return false
 			}
 			d := int(seq.Size(oe))
@@ -473,7 +455,7 @@ func (c *Conn) queueOOO(g *segment) bool {
 	if n <= 0 {
 		return false
 	}
-	if c.nooo == oooMax || int(c.rqTail-c.rqHead)+c.nooo >= c.maxBufs-1 {
+	if c.nooo == len(c.ooo) || int(c.rqTail-c.rqHead)+c.nooo >= c.maxBufs-1 {
 		s.ctr.Drops[DropOOOFull]++
 		s.ctr.OOODropped++
 		return false
@@ -482,6 +464,7 @@ func (c *Conn) queueOOO(g *segment) bool {
 	c.ooo[i] = oooEnt{seq: seq, rxEnt: rxEnt{m: g.m, off: uint16(off), len: uint16(n)}}
 	c.nooo++
 	s.ctr.OOOQueued++
+	c.sackNote(g.seq, end)
 	return true
 }
 
@@ -602,6 +585,7 @@ func (c *Conn) synSentInput(g *segment) bool {
 	c.irs = g.seq
 	c.rcvNxt = g.seq.Add(1)
 	c.rcvAdv = c.rcvNxt
+	c.negotiate(o)
 	c.setMSS(o)
 	c.sndWnd, c.maxSndWnd = g.wnd, g.wnd
 	c.sndWl1, c.sndWl2 = g.seq, g.ack
@@ -621,7 +605,7 @@ func (c *Conn) synSentInput(g *segment) bool {
 	if g.plen > 0 || fl&wire.TCPFlagFin != 0 {
 		g.seq = g.seq.Add(1)
 		g.flags &^= wire.TCPFlagSyn
-		c.input(g)
+		c.process(g)
 		if c.ackPending > 0 || c.ackNow {
 			c.sendAck()
 		}
@@ -633,13 +617,14 @@ func (c *Conn) synSentInput(g *segment) bool {
 }
 
 // setMSS sets the send MSS from the peer's option (RFC 9293 §3.7.1: 536 without one, an MSS of
-// 0 ignored), at most our MTU less 40 and at least 48 (Linux's TCP_MIN_SND_MSS less options).
+// 0 ignored), at most our MTU less 40, less the option bytes every segment carries (Linux's
+// mss_cache: 12 with timestamps), and at least 48 (Linux's TCP_MIN_SND_MSS less options).
 func (c *Conn) setMSS(o *wire.TCPOptions) {
 	mss := 536
 	if o.HasMSS && o.MSS != 0 {
 		mss = int(o.MSS)
 	}
-	mss = min(mss, c.rcvMSS)
+	mss = min(mss, c.rcvMSS) - c.tcpOpt
 	c.mss = max(mss, 48)
 	c.s.cc.start(c)
 }
@@ -818,7 +803,7 @@ func (c *Conn) windowUpdate() {
 	if int32(old) < 0 {
 		old = 0
 	}
-	full := uint32(min(c.slots*c.rcvMSS, 65535))
+	full := min(uint32(c.slots*c.rcvMSS), c.maxRcvWindow())
 	if old >= full/2 {
 		return
 	}

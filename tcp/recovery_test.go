@@ -448,10 +448,18 @@ func TestTimeWaitQuiescence(t *testing.T) {
 	}
 }
 
-// Recovery from a single lost segment in a ping-pong takes one RTO at its floor plus one round
-// trip (virtual time; the RTT here is a few 10 µs steps): the latency bound.
+// Recovery from a single lost segment in a ping-pong (virtual time; the RTT here is a few
+// 10 µs steps): without SACK, one RTO at its floor plus one round trip; with SACK, a tail
+// loss probe after 2·SRTT plus the delayed-ACK allowance (one segment in flight), plus one
+// round trip, and no RTO.
 func TestPingPongSingleLossRecovery(t *testing.T) {
-	p := newPair(t, "tcp_rto_min_ms", "200")
+	for _, sack := range []string{"0", "1"} {
+		t.Run("tcp_sack="+sack, func(t *testing.T) { pingPongSingleLoss(t, sack == "1") })
+	}
+}
+
+func pingPongSingleLoss(t *testing.T, sack bool) {
+	p := newPair(t, "tcp_rto_min_ms", "200", "tcp_sack", map[bool]string{false: "0", true: "1"}[sack])
 	c, s, _ := p.connect(7400)
 	msg := []byte("ping-pong-64-bytes-ping-pong-64-bytes-ping-pong-64-bytes-ping-po")
 	buf := make([]byte, 128)
@@ -500,6 +508,13 @@ func TestPingPongSingleLossRecovery(t *testing.T) {
 	}
 	took := p.Clock.T - t0
 	t.Logf("RTT %v, recovery %v", time.Duration(rtt), time.Duration(took))
-	assert.LessOrEqual(t, took, 200*ms+rtt, "≤ RTO min + 1 RTT")
-	assert.Equal(t, uint64(1), StackCounters(p.A).RTOs)
+	cnt := StackCounters(p.A)
+	if !sack {
+		assert.LessOrEqual(t, took, 200*ms+rtt, "≤ RTO min + 1 RTT")
+		assert.Equal(t, uint64(1), cnt.RTOs)
+		return
+	}
+	assert.LessOrEqual(t, took, 2*c.srtt+tlpDelack+rtt, "≤ PTO + 1 RTT")
+	assert.Zero(t, cnt.RTOs)
+	assert.Equal(t, uint64(1), cnt.TLPProbes)
 }

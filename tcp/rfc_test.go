@@ -35,10 +35,11 @@ func TestScriptActiveOpen(t *testing.T) {
 	assert.NotEqual(t, a, b, "keyed hash over the 4-tuple")
 }
 
-// Scenario 2: a SYN with window scale, timestamps, SACK-permitted and an unknown option gets a
-// SYN-ACK with only the MSS option; a later timestamp option is ignored.
+// Scenario 2: with the options switched off (TCPDirect's bare headers), a SYN with window
+// scale, timestamps, SACK-permitted and an unknown option gets a SYN-ACK with only the MSS
+// option; a later timestamp option is ignored.
 func TestScriptPassiveOpenIgnoresOptions(t *testing.T) {
-	sc := newScript(t)
+	sc := newScript(t, "tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0")
 	l := sc.listen()
 	opts := []byte{
 		wire.TCPOptionWindowScale, 3, 7,
@@ -145,7 +146,7 @@ func TestScriptSynSentReset(t *testing.T) {
 	require.NoError(t, h.Bind(netip.AddrPortFrom(netip.AddrFrom4(lab.StackIP), stackPort)))
 	c, err := h.Connect(netip.AddrPortFrom(netip.AddrFrom4(lab.PeerIP), peerPort))
 	require.NoError(t, err)
-	sc.expect(flags(fS), seqNum(stackISN), onlyMSS(1460), window(uint16(min(c.slots*1460, 65535))))
+	sc.expect(flags(fS), seqNum(stackISN), mssOption(1460), window(uint16(min(c.slots*1460, 65535))))
 	sc.send(seg{flags: fSA, seq: peerISN, ack: stackISN + 7})
 	sc.expect(flags(fR), seqNum(stackISN+7))
 	sc.send(seg{flags: fRA, seq: peerISN, ack: stackISN + 7})

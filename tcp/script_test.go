@@ -156,6 +156,13 @@ func onlyMSS(m uint16) check {
 		require.Equal(t, m, o.opts.MSS, "mss")
 	}
 }
+func mssOption(m uint16) check {
+	return func(t testing.TB, o out) {
+		t.Helper()
+		require.True(t, o.opts.HasMSS)
+		require.Equal(t, m, o.opts.MSS, "mss")
+	}
+}
 func noOptions() check {
 	return func(t testing.TB, o out) { t.Helper(); require.Equal(t, 20, o.tcp.DataOffset(), "no options") }
 }
@@ -236,7 +243,7 @@ func (sc *script) connect() *Conn {
 	require.NoError(sc.t, h.Bind(netip.AddrPortFrom(netip.AddrFrom4(lab.StackIP), stackPort)))
 	c, err := h.Connect(netip.AddrPortFrom(netip.AddrFrom4(lab.PeerIP), peerPort))
 	require.NoError(sc.t, err)
-	sc.expect(flags(wire.TCPFlagSyn), seqNum(stackISN), onlyMSS(1460))
+	sc.expect(flags(wire.TCPFlagSyn), seqNum(stackISN), mssOption(1460))
 	sc.send(seg{flags: wire.TCPFlagSyn | wire.TCPFlagAck, seq: peerISN, ack: stackISN + 1, mss: 1460})
 	sc.expect(flags(wire.TCPFlagAck), seqNum(stackISN+1), ackNum(peerISN+1), noOptions())
 	require.Equal(sc.t, StateEstablished, c.State())

@@ -59,38 +59,47 @@ func (c *Conn) resolve() bool {
 }
 
 // patch fills in the fields that change per transmission of frame b (headers from the
-// template, plen payload bytes with partial sum psum): IPv4 identification and checksum, TCP
-// sequence, acknowledgment, flags, window and checksum.
+// template, then opt option bytes of its own, then plen payload bytes with partial sum psum):
+// IPv4 identification and checksum, TCP sequence, acknowledgment, data offset, flags, window,
+// the timestamps' values and the checksum. A SYN carries only its own options (opt), not the
+// template's.
 func (c *Conn) patch(m *dpdk.Mbuf, b []byte, seq wire.Seq, fl wire.TCPFlags, plen int, psum uint32, opt int) {
 	if c.macOK {
 		copy(b[0:6], c.tmpl[0:6])
 	}
+	thl := 20 + opt
+	if fl&wire.TCPFlagSyn == 0 {
+		thl += c.tcpOpt
+	}
 	ip := b[c.l2 : c.l2+20]
-	tl := 40 + opt + plen
+	tl := 20 + thl + plen
 	binary.BigEndian.PutUint16(ip[ipTotLen:], uint16(tl))
 	c.ipID++
 	binary.BigEndian.PutUint16(ip[ipIDOff:], c.ipID)
 	ip[ipCsum], ip[ipCsum+1] = 0, 0
-	t := b[c.l2+20 : c.l2+40+opt]
+	t := b[c.l2+20 : c.l2+20+thl]
 	binary.BigEndian.PutUint32(t[tcpSeqOff:], uint32(seq))
 	if fl&wire.TCPFlagAck != 0 {
 		binary.BigEndian.PutUint32(t[tcpAckOff:], uint32(c.rcvNxt))
 	} else {
 		binary.BigEndian.PutUint32(t[tcpAckOff:], 0)
 	}
-	t[tcpOffOff] = uint8((20+opt)/4) << 4
+	t[tcpOffOff] = uint8(thl/4) << 4
 	t[tcpFlOff] = uint8(fl)
-	binary.BigEndian.PutUint16(t[tcpWinOff:], uint16(c.advertise(fl)))
+	binary.BigEndian.PutUint16(t[tcpWinOff:], c.advertise(fl))
+	if c.tcpOpt != 0 && fl&wire.TCPFlagSyn == 0 {
+		c.putTimestamps(t)
+	}
 	t[tcpCsOff], t[tcpCsOff+1] = 0, 0
-	l4 := uint16(20 + opt + plen)
+	l4 := uint16(thl + plen)
 	if c.s.st.TxChecksumOffload() {
 		m.SetOlFlags(dpdk.TxIPv4 | dpdk.TxIPChecksum | dpdk.TxTCPChecksum)
-		m.SetTxOffload(c.l2, 20, 20+opt)
+		m.SetTxOffload(c.l2, 20, thl)
 		binary.BigEndian.PutUint16(t[tcpCsOff:], wire.Fold(c.phSum+uint32(l4)))
 		return
 	}
 	binary.BigEndian.PutUint16(ip[ipCsum:], ^wire.Fold(c.ipSum+uint32(tl)+uint32(c.ipID)))
-	if opt != 0 {
+	if thl != 20 {
 		binary.BigEndian.PutUint16(t[tcpCsOff:], wire.Checksum(t, c.phSum+uint32(l4)+psum))
 		return
 	}
@@ -102,35 +111,53 @@ func (c *Conn) patch(m *dpdk.Mbuf, b []byte, seq wire.Seq, fl wire.TCPFlags, ple
 	binary.BigEndian.PutUint16(t[tcpCsOff:], ^wire.Fold(sum))
 }
 
-// advertise returns the window to put in an outgoing segment and records its right edge. A
-// SYN's window is not relative to anything yet.
-func (c *Conn) advertise(fl wire.TCPFlags) uint32 {
+// advertise returns the window field of an outgoing segment and records the window's right
+// edge. A SYN's window is not relative to anything yet, nor scaled (RFC 7323 §2.2); other
+// windows are scaled by our shift: rounded down when that keeps the right edge where it was
+// advertised, otherwise up (RFC 7323 §2.4: the edge never moves back), which offers less than
+// 2^shift bytes more than the free buffers hold, as Linux's tcp_select_window does; the
+// buffers' slack (twice the slots may be held) absorbs it.
+func (c *Conn) advertise(fl wire.TCPFlags) uint16 {
 	w := c.rcvWindow()
-	if fl&wire.TCPFlagAck != 0 {
-		c.rcvAdv = c.rcvNxt.Add(w)
+	if fl&wire.TCPFlagSyn != 0 {
+		return uint16(min(w, 0xffff))
 	}
-	return w
+	f := uint16(min(w>>c.rcvShift, 0xffff))
+	if c.rcvNxt.Add(uint32(f) << c.rcvShift).LessThan(c.rcvAdv) {
+		f = scaleWindow(w, c.rcvShift)
+	}
+	if fl&wire.TCPFlagAck != 0 {
+		c.rcvAdv = c.rcvNxt.Add(uint32(f) << c.rcvShift)
+	}
+	return f
 }
 
-// rcvWindow is the receive window: the free receive slots times the MSS we announced, at most
-// 65535 (no window scaling), and never less than what was advertised already (RFC 9293 §3.8.6:
-// the right edge does not move back).
+// scaleWindow is the window field for w bytes at shift, rounded up: at most 65535.
+func scaleWindow(w uint32, shift uint8) uint16 {
+	return uint16(min((uint64(w)+(1<<shift)-1)>>shift, 0xffff))
+}
+
+// rcvWindow is the receive window in bytes: the free receive slots times the MSS we announced,
+// at most what the window field can carry at our shift (65535 << shift), and never less than
+// what was advertised already (RFC 9293 §3.8.6: the right edge does not move back).
 func (c *Conn) rcvWindow() uint32 {
 	free := c.slots - int(c.rqTail-c.rqHead) - c.nooo
 	w := uint32(0)
 	if free > 0 {
 		w = uint32(free * c.rcvMSS)
 	}
-	if w > 65535 {
-		w = 65535
-	}
+	lim := c.maxRcvWindow()
+	w = min(w, lim)
 	if c.state.synchronized() || c.state == StateSynRecv {
 		if adv := c.rcvAdv; c.rcvNxt.Add(w).LessThan(adv) {
-			w = min(c.rcvNxt.Size(adv), 65535)
+			w = min(c.rcvNxt.Size(adv), lim)
 		}
 	}
 	return w
 }
+
+// maxRcvWindow is the largest window the field can carry at our shift.
+func (c *Conn) maxRcvWindow() uint32 { return 0xffff << c.rcvShift }
 
 // Segments without data (ACKs, challenge ACKs, RSTs) carry SND.MAX, the highest sequence number
 // sent, rather than SND.NXT: after an RTO rewinds SND.NXT for go-back-N, SND.NXT can lie below
@@ -138,8 +165,9 @@ func (c *Conn) rcvWindow() uint32 {
 // Two ends both rewound would then drop each other's ACKs for ever (Linux's
 // tcp_acceptable_seq keeps snd_nxt for the same reason: it never rewinds it).
 
-// sendCtl sends a segment without payload from the template: SYN, SYN-ACK (with the MSS
-// option), ACK, FIN-less control. It is queued for the end of the reactor turn.
+// sendCtl sends a segment without payload from the template: SYN and SYN-ACK (with their
+// options), ACK (with SACK blocks when we hold out-of-order data or saw a duplicate), RST. It
+// is queued for the end of the reactor turn.
 func (c *Conn) sendCtl(seq wire.Seq, fl wire.TCPFlags) {
 	s := c.s
 	m := s.takeBuf()
@@ -147,21 +175,29 @@ func (c *Conn) sendCtl(seq wire.Seq, fl wire.TCPFlags) {
 		s.ctr.TxNoBufs++
 		return
 	}
-	opt := 0
-	if fl&wire.TCPFlagSyn != 0 {
-		opt = wire.TCPOptionMSSLength
+	var opts [wire.MaxTCPOptionsSize]byte
+	hdr, opt, nblk := c.hlen, 0, 0
+	switch {
+	case fl&wire.TCPFlagSyn != 0:
+		hdr = c.l2 + 40
+		opt = c.synOptions(opts[:], fl&wire.TCPFlagAck != 0)
+	case fl&wire.TCPFlagRst == 0:
+		nblk = c.sackBlocks()
+		if nblk > 0 {
+			opt = 4 + 8*nblk
+		}
 	}
-	b := m.Append(c.hlen + opt)
+	b := m.Append(hdr + opt)
 	if b == nil {
 		s.cache.Put(m)
 		s.ctr.TxNoBufs++
 		return
 	}
-	copy(b, c.tmpl[:c.hlen])
-	if opt != 0 {
-		o := b[c.hlen:]
-		o[0], o[1] = wire.TCPOptionMSS, wire.TCPOptionMSSLength
-		binary.BigEndian.PutUint16(o[2:], uint16(c.rcvMSS))
+	copy(b, c.tmpl[:hdr])
+	if nblk > 0 {
+		c.putSACK(b[hdr:], nblk)
+	} else {
+		copy(b[hdr:], opts[:opt])
 	}
 	c.patch(m, b, seq, fl, 0, 0, opt)
 	padFrame(m)
@@ -181,14 +217,16 @@ func (c *Conn) sendRst() {
 
 // ackSent records that an ACK for everything received went out.
 func (c *Conn) ackSent() {
+	c.lastAckSent = c.rcvNxt
 	c.ackPending = 0
 	c.ackNow = false
 	c.delackAt = 0
 }
 
-// sendAck acknowledges now: with held or window-blocked data if it can go, else a bare ACK.
+// sendAck acknowledges now: with held or window-blocked data if it can go, else (or also, when
+// SACK blocks are due: data segments do not carry them) a bare ACK.
 func (c *Conn) sendAck() {
-	if c.state.synchronized() && c.push(true) > 0 {
+	if c.state.synchronized() && c.push(true) > 0 && !c.sackDue {
 		return
 	}
 	c.sendCtl(c.sndMax, wire.TCPFlagAck)
@@ -254,7 +292,8 @@ func (c *Conn) fillRoom() int {
 //
 // Errors (bare syscall.Errno; no allocation): EINVAL for flags other than 0 or MsgMore;
 // ENOTCONN when not connected or shut down for sending; EAGAIN when the send queue is full;
-// ENOMEM when the packet buffers ran out (nothing is queued then).
+// ENOMEM when the packet buffers ran out (nothing is queued then; buffers are taken a burst
+// of 64 segments at a time, and when a later burst finds none the send is partial instead).
 func (c *Conn) Send(iov [][]byte, flags int) (int, error) {
 	total := 0
 	for _, b := range iov {
@@ -286,8 +325,10 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		return 0, syscall.EAGAIN
 	}
 	fill := min(n, room)
-	nseg := (n - fill + c.mss - 1) / c.mss
 	s := c.s
+	// Buffers come in bulks of at most a burst: the first is taken before anything is
+	// written (all or nothing: ENOMEM), a later one that fails ends the send short.
+	nseg := min((n-fill+c.mss-1)/c.mss, len(s.freev))
 	if nseg > 0 && !s.cache.TakeBulk(s.freev[:nseg]) {
 		s.ctr.SendENOMEM++
 		return 0, syscall.ENOMEM
@@ -303,30 +344,20 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		e.len += uint16(fill)
 		c.sqBytes += fill
 	}
-	seq := c.sndQueuedEnd()
 	left := n - fill
-	for i := 0; i < nseg; i++ {
-		m := s.freev[i]
-		k := min(left, c.mss)
-		b := m.Append(c.hlen + k)
-		if b == nil {
-			// A buffer smaller than a segment (the MSS is capped at one buffer, so this does
-			// not happen): take only what was written.
-			for _, m := range s.freev[i:nseg] {
-				s.cache.Put(m)
-			}
-			n -= left
+	for nseg > 0 {
+		q := c.queueSegments(&r, s.freev[:nseg], left)
+		left -= q
+		if left == 0 || q < nseg*c.mss {
 			break
 		}
-		copy(b, c.tmpl[:c.hlen])
-		r.read(b[c.hlen:])
-		e := c.seg(c.sqTail)
-		*e = txSeg{m: m, seq: seq, len: uint16(k), psum: wire.Sum(b[c.hlen:], 0)}
-		c.sqTail++
-		c.sqBytes += k
-		seq = seq.Add(uint32(k))
-		left -= k
+		nseg = min((left+c.mss-1)/c.mss, len(s.freev))
+		if !s.cache.TakeBulk(s.freev[:nseg]) {
+			s.ctr.SendENOMEM++
+			break
+		}
 	}
+	n -= left
 	if n == 0 {
 		s.ctr.SendENOMEM++
 		return 0, syscall.ENOMEM
@@ -337,6 +368,38 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		c.w.NotReady(stack.EPOLLOUT)
 	}
 	return n, nil
+}
+
+// queueSegments fills the buffers bufs with up to left bytes from r, one segment of at most
+// the MSS each, and appends them to the send queue; it returns the bytes queued. Buffers left
+// over go back to the cache.
+func (c *Conn) queueSegments(r *iovReader, bufs []*dpdk.Mbuf, left int) int {
+	s := c.s
+	seq := c.sndQueuedEnd()
+	queued := 0
+	for i, m := range bufs {
+		k := min(left-queued, c.mss)
+		var b []byte
+		if k > 0 {
+			b = m.Append(c.hlen + k)
+		}
+		if b == nil {
+			// Nothing left, or a buffer smaller than a segment (the MSS is capped at one
+			// buffer, so this does not happen): the rest goes back.
+			for _, m := range bufs[i:] {
+				s.cache.Put(m)
+			}
+			break
+		}
+		copy(b, c.tmpl[:c.hlen])
+		r.read(b[c.hlen:])
+		*c.seg(c.sqTail) = txSeg{m: m, seq: seq, len: uint16(k), psum: wire.Sum(b[c.hlen:], 0)}
+		c.sqTail++
+		c.sqBytes += k
+		seq = seq.Add(uint32(k))
+		queued += k
+	}
+	return queued
 }
 
 // sndQueuedEnd is the sequence number after the last queued byte.
@@ -443,9 +506,10 @@ func (c *Conn) attachFin() bool {
 }
 
 // sendWindow is how far past sndUna we may send: the peer's window, limited by cwnd (plus up
-// to two segments of limited transmit, RFC 3042).
+// to two segments of limited transmit, RFC 3042) counted against pipe, not the bytes
+// outstanding, when SACK shows some of them delivered or lost (RFC 6675).
 func (c *Conn) sendWindow() uint32 {
-	return min(c.sndWnd, c.cwnd+c.limitedTx*uint32(c.mss))
+	return min(c.sndWnd, uint32(max(int(c.cwnd+c.limitedTx*uint32(c.mss))+c.pipeCredit(), 0)))
 }
 
 // push sends queued segments while the windows allow, one burst, and returns how many went.
@@ -527,21 +591,19 @@ func (c *Conn) push(flush bool) int {
 }
 
 // sentSeg accounts for queued segment e having left: SND.NXT passes it, SND.MAX too when it
-// was new data (then counted and, if no RTT measurement runs, timed), a retransmission counted.
+// was new data (then counted), a retransmission counted and marked; the time is noted.
 func (c *Conn) sentSeg(e *txSeg) {
 	s := c.s
 	end := e.seq.Add(uint32(e.len))
 	if e.fin {
 		end++
 	}
-	e.sentAt = s.st.Now()
+	e.sentAt = c.stamp()
 	if e.seq.LessThan(c.sndMax) {
 		s.ctr.Retransmits++
+		e.rexmit = true
 	} else {
 		s.ctr.TxBytes += uint64(e.len)
-		if !c.rttTiming {
-			c.rttTiming, c.rttSeq, c.rttTime = true, e.seq, s.st.Now()
-		}
 	}
 	c.sndNxt = end
 	if c.sndMax.LessThan(end) {
@@ -634,77 +696,6 @@ func (c *Conn) split(i uint32, n int) bool {
 	}
 	*c.seg(i + 1) = ne
 	c.sqTail++
-	return true
-}
-
-// retransmitFirst sends the oldest unacknowledged segment again (fast retransmit, NewReno
-// partial ACKs).
-func (c *Conn) retransmitFirst() {
-	if c.sqHead == c.sqTail || c.sqHead == c.sqNext {
-		return
-	}
-	c.resend()
-}
-
-// retransmitHole retransmits the oldest segment in recovery and notes how many duplicate ACKs
-// may still come for segments sent before it: one per segment in flight past it, plus two for
-// reordering and duplication. More than that means the retransmission itself was lost.
-func (c *Conn) retransmitHole() {
-	c.retransmitFirst()
-	past := uint32(0)
-	if c.sqHead != c.sqTail {
-		e := c.seg(c.sqHead)
-		if end := e.seq.Add(uint32(e.len)); end.LessThan(c.sndMax) {
-			past = (end.Size(c.sndMax) + uint32(c.mss) - 1) / uint32(c.mss)
-		}
-	}
-	c.holeDupLimit = c.dupAcks + int(past) + 2
-}
-
-// retransmitFirstAnyway sends the oldest queued segment after an RTO that the window kept
-// push from sending: it then counts as sent (SND.NXT passes it).
-func (c *Conn) retransmitFirstAnyway() {
-	if c.sqHead == c.sqTail || c.sqHead != c.sqNext || !c.state.synchronized() {
-		return
-	}
-	e := c.seg(c.sqHead)
-	if !e.seq.LessThan(c.sndMax) {
-		return // never sent: the persist timer handles it
-	}
-	if c.resend() {
-		c.sqNext++
-		end := e.seq.Add(uint32(e.len))
-		if e.fin {
-			end++
-		}
-		c.sndNxt = end
-	}
-}
-
-// resend transmits the oldest queued segment again and reports whether the port took it.
-func (c *Conn) resend() bool {
-	e := c.seg(c.sqHead)
-	if int(e.len) > c.mss {
-		c.sendPiece() // longer than an MSS a frag-needed lowered (pmtu.go): not sent whole
-		return false
-	}
-	if e.m.Refcnt() != 1 && !c.unshare(e) {
-		return false
-	}
-	fl := segFlags(e)
-	c.patch(e.m, e.m.Data(), e.seq, fl, int(e.len), e.psum, 0)
-	padFrame(e.m)
-	e.m.RefcntAdd(1)
-	c.s.txv[0] = e.m
-	if c.transmit(1) != 1 {
-		e.m.RefcntAdd(-1)
-		return false
-	}
-	e.sentAt = c.s.st.Now()
-	c.s.ctr.Retransmits++
-	c.s.ctr.TxSegments++
-	c.ackSent()
-	c.rttTiming = false
 	return true
 }
 

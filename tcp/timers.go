@@ -37,7 +37,14 @@ func (h *rtxHandler) Expire(now int64) {
 		c.s.st.ArmTimer(&c.rtxT, c.rtxAt, h)
 	default:
 		c.rtxAt = 0
-		c.onRTO()
+		switch c.rec.rtxKind {
+		case rtxPTO:
+			c.onPTO(now)
+		case rtxReorder:
+			c.onReorderTimeout()
+		default:
+			c.onRTO()
+		}
 	}
 }
 
@@ -56,9 +63,10 @@ func (h *delackHandler) Expire(now int64) {
 	}
 }
 
-// setRtx sets the retransmission deadline.
-func (c *Conn) setRtx(at int64) {
+// setRtx sets the retransmission deadline and what it is for.
+func (c *Conn) setRtx(at int64, kind rtxKind) {
 	c.rtxAt = at
+	c.rec.rtxKind = kind
 	if !c.rtxT.Armed() || c.rtxT.When() > at {
 		c.s.st.ArmTimer(&c.rtxT, at, (*rtxHandler)(c))
 	}
@@ -67,10 +75,16 @@ func (c *Conn) setRtx(at int64) {
 // Expire ends FIN-WAIT-2 or TIME-WAIT.
 func (h *waitHandler) Expire(now int64) { (*Conn)(h).closeDown() }
 
-// armRTO (re)starts the retransmission timer for the data in flight.
+// armRTO (re)starts the retransmission timer for the data in flight: a tail loss probe's
+// timeout (rack.go) when one is allowed, else the RTO.
 func (c *Conn) armRTO() {
 	c.persisting = false
-	c.setRtx(c.s.st.Now() + c.rto)
+	if c.tlpArmable() {
+		c.setRtx(c.s.st.Now()+c.pto(), rtxPTO)
+		c.rec.ptoTx = c.rec.lastTx
+		return
+	}
+	c.setRtx(c.s.st.Now()+c.rto, rtxRTO)
 }
 
 // armPersist starts probing a window too small for the next segment while nothing is in
@@ -83,7 +97,7 @@ func (c *Conn) armPersist() {
 		return // held by MsgMore, not by the window
 	}
 	c.persisting = true
-	c.setRtx(c.s.st.Now() + c.rto)
+	c.setRtx(c.s.st.Now()+c.rto, rtxRTO)
 }
 
 func (c *Conn) armDelack() {
@@ -174,7 +188,7 @@ func (c *Conn) onRTO() {
 		c.sendCtl(c.sndUna.Add(^uint32(0)), wire.TCPFlagAck)
 		c.backoff()
 		c.persisting = true
-		c.setRtx(s.st.Now() + c.rto)
+		c.setRtx(s.st.Now()+c.rto, rtxRTO)
 		return
 	}
 	if lim, ctr := c.retryLimit(&s.ctr.RetriesTimeouts); c.retries >= lim {
@@ -183,6 +197,9 @@ func (c *Conn) onRTO() {
 	}
 	c.retries++
 	s.ctr.RTOs++
+	if c.sackOK && !c.inRecovery && !c.rtoRecover {
+		c.undoStart() // an RTO the D-SACKs show spurious is undone too
+	}
 	if c.retries == 1 {
 		// RFC 5681 §3.1 eq. (4); a repeated timeout for the same data keeps ssthresh.
 		c.ssthresh = s.cc.onCongestion(c, true)
@@ -192,8 +209,11 @@ func (c *Conn) onRTO() {
 	c.rtoRecover, c.recover = true, c.sndMax
 	c.dupAcks = 0
 	c.limitedTx = 0
-	c.rttTiming = false // Karn: no sample from retransmitted data
 	c.backoff()
+	if c.sackOK {
+		c.sackRTO() // only what is not SACKed goes again (recovery.go)
+		return
+	}
 	c.sqNext = c.sqHead
 	c.sndNxt = c.sndUna
 	c.armRTO()

@@ -14,15 +14,17 @@ import (
 	"github.com/zocket/zocket/wire"
 )
 
-// With mtu=9000 both ends announce and use an MSS of 8960: each segment is one buffer of the
-// pool (its data room follows the MTU), and a stream both ways arrives byte-exact.
+// With mtu=9000 both ends announce an MSS of 8960 and send 8948 (less the timestamps, on by
+// default): each segment is one buffer of the pool (its data room follows the MTU), and a
+// stream both ways arrives byte-exact.
 func TestJumboTransfer(t *testing.T) {
 	p := newPair(t, "mtu", "9000")
 	c, s, _ := p.connect(5003)
 	for _, x := range []*Conn{c, s} {
 		mss, err := x.MSS()
 		require.NoError(t, err)
-		require.Equal(t, 8960, mss)
+		require.Equal(t, 8960-12, mss)
+		require.Equal(t, 8960, x.rcvMSS)
 	}
 	transfer(t, p, c, s, 2<<20, 20000, false)
 	transfer(t, p, s, c, 2<<20, 8960*3+17, true)
@@ -123,7 +125,7 @@ func TestCloseFullSendQueue(t *testing.T) {
 	p := newPair(t, "tcp_initial_cwnd", "1000000")
 	c, s, _ := p.connect(5012)
 	var want []byte
-	for i := 0; i < sqCap; i++ {
+	for i := 0; i < c.sqCap(); i++ {
 		msg := []byte(fmt.Sprintf("<%03d>", i))
 		n, err := c.SendSingle(msg, 0)
 		require.NoError(t, err)

@@ -1,6 +1,7 @@
 package zc
 
 import (
+	"math"
 	"syscall"
 
 	"github.com/zocket/zocket/stack"
@@ -77,12 +78,20 @@ func rc(err error) int {
 	return -int(syscall.EIO)
 }
 
+// mss is c's send MSS, or no limit when c does not send (ZCSend then says why).
+func mss(c *tcp.Conn) int {
+	if m, err := c.MSS(); err == nil {
+		return m
+	}
+	return math.MaxInt
+}
+
 func sendTCP(c *tcp.Conn, iov []IOVec, warm bool) int {
 	total := 0
 	for i := range iov {
 		v := &iov[i]
 		var err error
-		if v.H.m != nil && v.H.kind != HdrNone {
+		if v.H.m != nil && v.H.kind != HdrNone && len(v.Buf) <= mss(c) {
 			n := place(v.H, v.Buf)
 			if n < 0 {
 				err = syscall.EINVAL
@@ -90,7 +99,8 @@ func sendTCP(c *tcp.Conn, iov []IOVec, warm bool) int {
 				_, err = c.ZCSend(v.H.m, n, 0, warm)
 			}
 		} else {
-			// No header room (or not a zc buffer): copied, whole or not at all.
+			// No header room, not a zc buffer, or over the MSS (a HdrTCP buffer holds MTU − 40
+			// bytes; timestamps take 12 of a segment): copied, whole or not at all.
 			if space, e := c.SendSpace(); e != nil {
 				err = e
 			} else if space < len(v.Buf) {

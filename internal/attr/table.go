@@ -66,6 +66,11 @@ const (
 	TCPInvalidRatelimitMs // tcp_invalid_ratelimit_ms
 	TCPChallengeACKLimit  // tcp_challenge_ack_limit
 	CaptureMaxBytes       // capture_max_bytes
+	TCPSack               // tcp_sack
+	TCPTimestamps         // tcp_timestamps
+	TCPWindowScaling      // tcp_window_scaling
+	TCPRcvbuf             // tcp_rcvbuf
+	TCPSndbuf             // tcp_sndbuf
 
 	numIDs // number of attributes
 )
@@ -550,5 +555,50 @@ var defs = [numIDs]def{
 		detail: "Frames that would take the file past it are not written and are counted " +
 			"(capture limited in snapshots and zfstackdump, zocket_capture_limited_total), " +
 			"so that no sender can fill the disk.",
+	},
+	TCPSack: {
+		name: "tcp_sack", kind: kindInt, defInt: 1, min: 0, max: 1,
+		defaultDoc: "net.ipv4.tcp_sack; Linux's 1",
+		components: "zf_stack",
+		summary:    "Offer and accept TCP selective acknowledgments (RFC 2018, D-SACK RFC 2883).",
+		detail: "Negotiated as Linux does: the SYN offers SACK-permitted, a SYN-ACK only when " +
+			"the peer's SYN did. 0 - never offered nor accepted (TCPDirect's behaviour).",
+	},
+	TCPTimestamps: {
+		name: "tcp_timestamps", kind: kindInt, defInt: 1, min: 0, max: 1,
+		defaultDoc: "net.ipv4.tcp_timestamps; Linux's 1",
+		components: "zf_stack",
+		summary:    "Offer and accept TCP timestamps (RFC 7323 §3-5: RTT samples, PAWS).",
+		detail: "Negotiated as Linux does; when on, every segment carries 12 more option " +
+			"bytes and the MSS for data is 12 bytes less. 0 - never offered nor accepted, so " +
+			"that headers are TCPDirect's bare 20 bytes.",
+	},
+	TCPWindowScaling: {
+		name: "tcp_window_scaling", kind: kindInt, defInt: 1, min: 0, max: 1,
+		defaultDoc: "net.ipv4.tcp_window_scaling; Linux's 1",
+		components: "zf_stack",
+		summary:    "Offer and accept TCP window scaling (RFC 7323 §2).",
+		detail:     "Without it no window exceeds 65535 bytes. 0 - never offered nor accepted.",
+	},
+	TCPRcvbuf: {
+		name: "tcp_rcvbuf", kind: kindInt, defInt: 4 << 20, min: 4096, max: 1 << 30,
+		defaultDoc: "4 MiB (Linux's tcp_rmem maximum is 6 MiB)",
+		components: "zf_stack",
+		summary:    "Largest receive window of a TCP connection, in bytes.",
+		detail: "The window is made of packet buffers of one MSS, so a connection's share of " +
+			"the pool bounds it too: at most n_bufs / (2 * max_tcp_endpoints) buffers (at " +
+			"least 8), whichever is less. With the automatic pool and 64 endpoints that is " +
+			"about 90 KiB: for windows of several MiB raise n_bufs or lower " +
+			"max_tcp_endpoints. The window-scale shift offered is the smallest that lets " +
+			"the window fit 16 bits (at most 14).",
+	},
+	TCPSndbuf: {
+		name: "tcp_sndbuf", kind: kindInt, defInt: 4 << 20, min: 4096, max: 1 << 30,
+		defaultDoc: "4 MiB (Linux's tcp_wmem maximum)",
+		components: "zf_stack",
+		summary:    "Send queue of a TCP connection, in bytes (zft_send_space's bound).",
+		detail: "The send queue holds tcp_sndbuf / MSS segments, rounded up to a power of " +
+			"two, but no more than the connection's share of the pool, n_bufs / (2 * " +
+			"max_tcp_endpoints) buffers, and never fewer than 64 (TCPDirect's queue).",
 	},
 }

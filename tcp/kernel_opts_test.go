@@ -1,0 +1,117 @@
+package tcp
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/stack"
+)
+
+// Linux negotiates the options with zocket both ways: the kernel's ss -ti shows ts, sack and
+// wscale (its view of both shifts, which must be ours swapped) for a connection to a zocket
+// listener and for one from a zocket to a Linux listener; with the attributes off it shows
+// none of them.
+func TestKernelOptions(t *testing.T) {
+	for i, tc := range []struct {
+		name   string
+		attrs  []string
+		active bool // the zocket connects
+		on     bool
+	}{
+		{"Linux to zocket", nil, false, true},
+		{"zocket to Linux", nil, true, true},
+		{"Linux to zocket, options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}, false, false},
+		{"zocket to Linux, options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, s := kernelStack(t, 63+i, tc.attrs...)
+			var c *Conn
+			if tc.active {
+				_, done := lab.Background(t, k.Command("socat", "-u", "TCP4-LISTEN:7010,reuseaddr", "SYSTEM:cat >/dev/null"))
+				c = connectRetry(t, s, netip.MustParseAddrPort(k.KernelIP+":7010"))
+				defer func() { closeAndWaitQuiet(t, s, c, done) }()
+			} else {
+				l, err := Listen(s, netip.MustParseAddrPort(k.StackIP+":7010"), nil)
+				require.NoError(t, err)
+				defer l.Close()
+				_, done := lab.Background(t, k.Command("socat", "-u", "SYSTEM:sleep 2", "TCP4:"+k.StackIP+":7010"))
+				lab.Poll(t, s, 10*time.Second, "Linux's connection", func() bool { c, _ = l.Accept(); return c != nil })
+				defer func() { closeAndWaitQuiet(t, s, c, done) }()
+			}
+			// Some data both ways is not needed: the options are settled by the handshake.
+			for range 1000 {
+				s.Perform()
+			}
+			info := ssInfo(t, k, c)
+			t.Logf("ss -ti: %s", info)
+			word := func(w string) bool { return regexp.MustCompile(`(^|\s)` + w + `(\s|$)`).MatchString(info) }
+			assert.Equal(t, tc.on, word("ts"), "ts")
+			assert.Equal(t, tc.on, word("sack"), "sack")
+			m := regexp.MustCompile(`wscale:(\d+),(\d+)`).FindStringSubmatch(info)
+			if !tc.on {
+				assert.Nil(t, m, "no wscale")
+				assert.False(t, c.sackOK || c.tsOK || c.wsOK)
+				return
+			}
+			require.NotNil(t, m, "wscale")
+			assert.Equal(t, fmt.Sprint(c.rcvShift), m[1], "Linux's send shift is ours")
+			assert.Equal(t, fmt.Sprint(c.sndShift), m[2], "Linux's receive shift is our send shift")
+			assert.True(t, c.sackOK && c.tsOK && c.wsOK)
+		})
+	}
+}
+
+// ssInfo is the kernel's ss -tine line about c's connection (the peer's end of it).
+func ssInfo(t *testing.T, k *lab.Kernel, c *Conn) string {
+	t.Helper()
+	out := k.Exec(t, "ss", "-tineH", "dst", c.LocalAddr().String()) // -e: iproute2 6.1 prints ts and sack only then
+	require.NotEmpty(t, strings.TrimSpace(out), "ss sees no connection to %v", c.LocalAddr())
+	return strings.Join(strings.Fields(out), " ")
+}
+
+// connectRetry connects s to raddr, again while the Linux listener is not up yet.
+func connectRetry(t *testing.T, s *stack.Stack, raddr netip.AddrPort) *Conn {
+	t.Helper()
+	var c *Conn
+	deadline := time.Now().Add(10 * time.Second)
+	for c == nil || c.State() != StateEstablished {
+		require.True(t, time.Now().Before(deadline), "no connection to %v", raddr)
+		if c == nil || c.State() == StateClose {
+			if c != nil {
+				c.Close()
+				time.Sleep(20 * time.Millisecond)
+			}
+			h, err := NewHandle(s, nil)
+			require.NoError(t, err)
+			c, err = h.Connect(raddr)
+			require.NoError(t, err)
+		}
+		for i := 0; i < 64; i++ {
+			s.Perform()
+		}
+	}
+	return c
+}
+
+// closeAndWaitQuiet closes c and performs s until the peer command has exited.
+func closeAndWaitQuiet(t *testing.T, s *stack.Stack, c *Conn, done <-chan error) {
+	t.Helper()
+	_ = c.ShutdownTx()
+	lab.Poll(t, s, 10*time.Second, "the peer's exit", func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	c.Close()
+}
