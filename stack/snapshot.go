@@ -206,6 +206,8 @@ const (
 	TCPOrphanTimeouts                               // TCP closed connections ended by tcp_orphan_retries
 	TCPPMTUReductions                               // TCP MSS lowered by ICMP fragmentation needed
 	TCPICMPIgnored                                  // ICMP errors for a TCP connection ignored (RFC 5927)
+	TCPCwndAppLimited                               // TCP ACKs that did not open cwnd: application-limited (RFC 7661)
+	TCPCwndRestarts                                 // TCP cwnd restarts after idle (RFC 5681 §4.1)
 	NumTransportCounters
 )
 
@@ -247,6 +249,8 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_orphan_timeouts", "TCP connections closed by the application ended by tcp_orphan_retries."},
 	{"tcp_pmtu_reductions", "TCP MSS reductions by ICMP fragmentation needed (RFC 1191)."},
 	{"tcp_icmp_ignored", "ICMP errors for a TCP connection ignored: quoted sequence number out of window or implausible MTU (RFC 5927)."},
+	{"tcp_cwnd_app_limited", "TCP ACKs of new data that left cwnd unchanged because the flight had not filled it (RFC 7661)."},
+	{"tcp_cwnd_restarts", "TCP congestion windows cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

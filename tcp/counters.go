@@ -69,6 +69,8 @@ type Counters struct {
 	SynBacklogDrops   uint64 // half-open connections dropped to make room for a new SYN
 	TxNoBufs          uint64 // control segments not sent for want of a buffer
 	Drops             [NumDropReasons]uint64
+	CwndAppLimited    uint64 // ACKs of new data that left cwnd as it was: the flight had not filled it (RFC 7661)
+	CwndRestarts      uint64 // cwnd cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)
 }
 
 // StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).

@@ -58,6 +58,8 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPSegmentsSent, c.TxSegments)
 		d.Counter(stack.TCPBytesReceived, c.RxBytes)
 		d.Counter(stack.TCPBytesSent, c.TxBytes)
+		d.Counter(stack.TCPCwndAppLimited, c.CwndAppLimited)
+		d.Counter(stack.TCPCwndRestarts, c.CwndRestarts)
 		for r := DropReason(0); r < NumDropReasons; r++ {
 			d.Drop(r.Name(), c.Drops[r])
 		}

@@ -299,7 +299,7 @@ func (c *Conn) processAck(g *segment) bool {
 				c.retransmitHole()
 			}
 		} else {
-			s.cc.onAck(c, acked)
+			c.ccAck(acked)
 		}
 		c.dupAcks = 0
 		c.limitedTx = 0

@@ -66,6 +66,7 @@ const (
 	TCPInvalidRatelimitMs // tcp_invalid_ratelimit_ms
 	TCPChallengeACKLimit  // tcp_challenge_ack_limit
 	CaptureMaxBytes       // capture_max_bytes
+	TCPCongestion         // tcp_congestion
 
 	numIDs // number of attributes
 )
@@ -550,5 +551,16 @@ var defs = [numIDs]def{
 		detail: "Frames that would take the file past it are not written and are counted " +
 			"(capture limited in snapshots and zfstackdump, zocket_capture_limited_total), " +
 			"so that no sender can fill the disk.",
+	},
+	TCPCongestion: {
+		name: "tcp_congestion", kind: kindString, defStr: "cubic", checkStr: congestionName,
+		defaultDoc: "net.ipv4.tcp_congestion_control; Linux's cubic",
+		components: "zf_stack",
+		summary:    "TCP congestion control: cubic (RFC 9438) or newreno (RFC 5681, RFC 6582).",
+		detail: "Both use RFC 5681 slow start from tcp_initial_cwnd, grow cwnd only while the " +
+			"flight fills it (RFC 7661) and restart from the initial window after an idle " +
+			"period longer than the RTO (RFC 5681 §4.1). newreno is TCPDirect's: half the " +
+			"flight on a loss, one MSS per round trip after. cubic keeps 70 % and regains the " +
+			"window on a cubic curve in time, not round trips, which suits long or fast paths.",
 	},
 }
