@@ -49,6 +49,7 @@ type ccState struct {
 	maxFlight uint32
 	usageSeq  wire.Seq
 	lastSend  int64 // when new data last left (push): the idle restart measures from it
+	lastAck   int64 // when new data was last acknowledged (ccAck)
 	idleSeen  int64 // up to when idle time was already reported to onIdle
 
 	cubicState
@@ -74,6 +75,10 @@ func (c *Conn) cwndLimited() bool {
 // ccAck is processAck's call for acked bytes of new data outside loss recovery: cwnd grows
 // only while the connection is cwnd-limited; an application-limited ACK is counted.
 func (c *Conn) ccAck(acked uint32) {
+	c.ccs.lastAck = c.s.st.Now()
+	if acked == 0 {
+		return // only our SYN
+	}
 	if !c.cwndLimited() {
 		c.s.ctr.CwndAppLimited++
 		return
@@ -82,9 +87,10 @@ func (c *Conn) ccAck(acked uint32) {
 }
 
 // ccBeforePush is push's call before it computes the window: with nothing in flight it
-// reports the idle time to the algorithm and, after an idle period longer than the RTO
-// (RFC 5681 §4.1), cuts cwnd to the restart window. ssthresh keeps three quarters of the old
-// cwnd (Linux's tcp_cwnd_restart), so that slow start climbs back to where it was.
+// reports the idle time (since the flight emptied or idle was last reported) to the
+// algorithm and, when no new data left for longer than the RTO (RFC 5681 §4.1), cuts cwnd to
+// the restart window. ssthresh keeps three quarters of the old cwnd (Linux's
+// tcp_cwnd_restart), so that slow start climbs back to where it was.
 func (c *Conn) ccBeforePush() {
 	v := &c.ccs
 	if c.sndUna != c.sndMax || v.lastSend == 0 {
@@ -98,7 +104,7 @@ func (c *Conn) ccBeforePush() {
 		c.s.ctr.CwndRestarts++
 		restart = true
 	}
-	if idle := now - max(v.lastSend, v.idleSeen); idle > 0 {
+	if idle := now - max(v.lastSend, v.lastAck, v.idleSeen); idle > 0 {
 		c.s.cc.onIdle(c, idle, restart)
 	}
 	v.idleSeen = now

@@ -100,7 +100,7 @@ func (cubic) onCongestion(c *Conn, timeout bool) uint32 {
 	v.cwndPrior = cwnd
 	v.inEpoch = false
 	v.afterRTO = timeout
-	return max(uint32(float64(c.sndUna.Size(c.sndMax))*cubicBeta), uint32(2*c.mss))
+	return max(uint32(uint64(c.sndUna.Size(c.sndMax))*7/10), uint32(2*c.mss)) // β = 0.7
 }
 
 // onIdle keeps idle time out of t (Linux's CA_EVENT_TX_START): the stage's start moves by the
