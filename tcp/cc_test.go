@@ -202,6 +202,49 @@ func TestCubicFastConvergence(t *testing.T) {
 	}
 }
 
+// ackEach advances the clock by rtt and acknowledges the flight one segment at a time.
+func (r *ccRun) ackEach(rtt time.Duration) {
+	c := r.c
+	r.sc.r.Clock.Advance(int64(rtt))
+	for end := c.sndMax; c.sndUna.LessThan(end); {
+		r.sc.send(seg{flags: fA, seq: peerISN + 1, ack: c.sndUna.Add(min(ccMSS, c.sndUna.Size(end)))})
+	}
+}
+
+// After a timeout (RFC 9438 §4.8) ssthresh is β·FlightSize, cwnd restarts from one segment
+// in slow start, and the first congestion-avoidance stage grows from its own start: K = 0 and
+// W_max = cwnd_epoch, so W_cubic(t) = cwnd_epoch + C·t³, convex at once.
+func TestCubicAfterTimeout(t *testing.T) {
+	r := newCCRun(t, 20, 3000)
+	c := r.c
+	const rtt = time.Second
+	require.Equal(t, 20, r.offer())
+	r.sc.r.Clock.Advance(int64(3100 * time.Millisecond))
+	r.sc.expect(flags(fPA), seqNum(c.sndUna)) // the RTO: go back N with cwnd = 1 SMSS
+	require.Equal(t, uint64(1), StackCounters(r.sc.r.S).RTOs)
+	require.Equal(t, uint32(14*ccMSS), c.ssthresh, "β·FlightSize")
+	require.Equal(t, uint32(ccMSS), c.cwnd)
+	r.ackAll(rtt)
+	for c.cwnd < c.ssthresh { // slow start back to ssthresh; the stage begins at its last ACKs
+		r.offer()
+		r.ackEach(rtt)
+	}
+	require.True(t, c.ccs.inEpoch)
+	assert.Zero(t, c.ccs.k)
+	const epoch = 14.0 // segments: cwnd when the stage began, ssthresh
+	assert.Equal(t, epoch*ccMSS, c.ccs.wMax, "W_max = cwnd_epoch")
+	for round := 1; round <= 4; round++ {
+		r.offer()
+		before := c.cwnd
+		acked := r.ackAll(rtt)
+		tsec := float64(round)
+		assert.GreaterOrEqual(t, float64(c.cwnd), wCubic(tsec, epoch, epoch)*ccMSS, "t=%v", tsec)
+		if round >= 2 { // past the Reno-friendly start
+			checkCubicRound(t, c, before, acked, tsec, epoch, epoch)
+		}
+	}
+}
+
 // The Reno-friendly region (RFC 9438 §4.3): with a short round trip W_est (α_cubic per RTT
 // up to cwnd_prior, then one segment per RTT) outgrows W_cubic, and cwnd follows W_est.
 func TestCubicRenoFriendly(t *testing.T) {
