@@ -48,7 +48,7 @@ type ccState struct {
 	limited   bool
 	maxFlight uint32
 	usageSeq  wire.Seq
-	lastSend  int64 // when new data last left (push): the idle restart measures from it
+	lastSend  int64 // when push last sent data: the idle restart measures from it
 	lastAck   int64 // when new data was last acknowledged (ccAck)
 	idleSeen  int64 // up to when idle time was already reported to onIdle
 
@@ -88,7 +88,7 @@ func (c *Conn) ccAck(acked uint32) {
 
 // ccBeforePush is push's call before it computes the window: with nothing in flight it
 // reports the idle time (since the flight emptied or idle was last reported) to the
-// algorithm and, when no new data left for longer than the RTO (RFC 5681 §4.1), cuts cwnd to
+// algorithm and, when nothing was sent for longer than the RTO (RFC 5681 §4.1), cuts cwnd to
 // the restart window. ssthresh keeps three quarters of the old cwnd (Linux's
 // tcp_cwnd_restart), so that slow start climbs back to where it was.
 func (c *Conn) ccBeforePush() {
@@ -104,29 +104,26 @@ func (c *Conn) ccBeforePush() {
 		c.s.ctr.CwndRestarts++
 		restart = true
 	}
-	if idle := now - max(v.lastSend, v.lastAck, v.idleSeen); idle > 0 {
-		c.s.cc.onIdle(c, idle, restart)
+	if idle := now - max(v.lastSend, v.lastAck, v.idleSeen); idle > 0 || restart {
+		c.s.cc.onIdle(c, max(idle, 0), restart)
 	}
 	v.idleSeen = now
 }
 
-// ccAfterPush is push's call once it has sent (sent segments of new data or retransmitted
-// ones; possibly none): it notes whether the flight filled cwnd for validation
-// (tcp_cwnd_validate) and when new data last left.
+// ccAfterPush is push's call once it has sent segments (sent of them; possibly none): it
+// notes whether the flight fills cwnd (no room for another full segment), for the window
+// from SND.UNA to SND.NXT (tcp_cwnd_validate), and when data last left.
 func (c *Conn) ccAfterPush(sent int) {
 	v := &c.ccs
 	flight := c.sndUna.Size(c.sndNxt)
 	limited := flight+uint32(c.mss) > c.cwnd
-	if c.usageSeqPassed() || limited || !v.limited && flight > v.maxFlight {
+	if v.usageSeq.LessThanEq(c.sndUna) || limited || !v.limited && flight > v.maxFlight {
 		v.limited, v.maxFlight, v.usageSeq = limited, flight, c.sndNxt
 	}
 	if sent > 0 {
 		v.lastSend = c.s.st.Now()
 	}
 }
-
-// usageSeqPassed reports whether the window cwnd validation tracks has been acknowledged.
-func (c *Conn) usageSeqPassed() bool { return c.ccs.usageSeq.LessThanEq(c.sndUna) }
 
 // newReno is RFC 5681's window growth with RFC 6582's reduction (TCPDirect's and, before
 // CUBIC, Linux's): slow start below ssthresh, one SMSS per window above, half the flight on a
