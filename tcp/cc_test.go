@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"syscall"
@@ -447,5 +448,29 @@ func TestCongestionAvoidanceAllocatesNothing(t *testing.T) {
 			assert.Equal(t, cc == "cubic", c.ccs.inEpoch)
 			require.Equal(t, StateEstablished, c.State())
 		})
+	}
+}
+
+// Both algorithms under the seeded fault shim (lossy_test.go runs the default, cubic): 1 MiB
+// each way through loss, reordering and duplication, byte-exact, closed cleanly. The virtual
+// time each took is logged for comparison.
+func TestLossyLinkPerCongestion(t *testing.T) {
+	for _, cc := range []string{"cubic", "newreno"} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("%s/seed=%d", cc, seed), func(t *testing.T) {
+				p := newPair(t, "tcp_congestion", cc, "tcp_timewait_ms", "1000")
+				c, s, _ := p.connect(7400)
+				f := stack.Faults{Drop: 0.03, Reorder: 0.05, Duplicate: 0.03}
+				fa, fb := f, f
+				fa.Seed, fb.Seed = seed, seed+0x5eed
+				p.A.SetFaults(fa)
+				p.B.SetFaults(fb)
+				stall, took := duplex(t, p, c, s, 1<<20, seed)
+				p.A.SetFaults(stack.Faults{})
+				p.B.SetFaults(stack.Faults{})
+				t.Logf("virtual %v, longest stall %v, RTOs %d/%d", time.Duration(took), time.Duration(stall),
+					StackCounters(p.A).RTOs, StackCounters(p.B).RTOs)
+			})
+		}
 	}
 }
