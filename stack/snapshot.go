@@ -208,6 +208,7 @@ const (
 	TCPICMPIgnored                                  // ICMP errors for a TCP connection ignored (RFC 5927)
 	TCPCwndAppLimited                               // TCP ACKs that did not open cwnd: application-limited (RFC 7661)
 	TCPCwndRestarts                                 // TCP cwnd restarts after idle (RFC 5681 §4.1)
+	TCPCwndDecays                                   // TCP cwnd decays after an RTO application-limited (RFC 2861)
 	NumTransportCounters
 )
 
@@ -251,6 +252,7 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_icmp_ignored", "ICMP errors for a TCP connection ignored: quoted sequence number out of window or implausible MTU (RFC 5927)."},
 	{"tcp_cwnd_app_limited", "TCP ACKs of new data that left cwnd unchanged because the flight had not filled it (RFC 7661)."},
 	{"tcp_cwnd_restarts", "TCP congestion windows cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)."},
+	{"tcp_cwnd_decays", "TCP congestion windows halved towards the flight used after an RTO without filling them (RFC 2861, as Linux)."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

@@ -21,8 +21,9 @@ type congestionControl interface {
 	// retransmission timeout): it returns the new ssthresh and notes what it needs to grow
 	// back afterwards. It is called before the caller lowers cwnd.
 	onCongestion(c *Conn, timeout bool) uint32
-	// onIdle says sending resumes with nothing in flight after idle ns without new data;
-	// restart says cwnd was cut back to the restart window for it.
+	// onIdle says sending resumes with nothing in flight after idle ns without new data, or
+	// with restart that cwnd was cut back for want of use (the restart window after idle,
+	// or a decay).
 	onIdle(c *Conn, idle int64, restart bool)
 }
 
@@ -48,9 +49,11 @@ type ccState struct {
 	limited   bool
 	maxFlight uint32
 	usageSeq  wire.Seq
-	lastSend  int64 // when push last sent data: the idle restart measures from it
-	lastAck   int64 // when new data was last acknowledged (ccAck)
-	idleSeen  int64 // up to when idle time was already reported to onIdle
+	lastSend  int64  // when push last sent data: the idle restart measures from it
+	used      uint32 // the largest flight since usedSince, while not cwnd-limited
+	usedSince int64  // when the connection was last cwnd-limited (or cwnd last decayed)
+	lastAck   int64  // when new data was last acknowledged (ccAck)
+	idleSeen  int64  // up to when idle time was already reported to onIdle
 
 	cubicState
 }
@@ -112,17 +115,44 @@ func (c *Conn) ccBeforePush() {
 
 // ccAfterPush is push's call once it has sent segments (sent of them; possibly none): it
 // notes whether the flight fills cwnd (no room for another full segment), for the window
-// from SND.UNA to SND.NXT (tcp_cwnd_validate), and when data last left.
+// from SND.UNA to SND.NXT, and when data last left; after an RTO without being cwnd-limited
+// cwnd decays (Linux's tcp_cwnd_validate).
 func (c *Conn) ccAfterPush(sent int) {
 	v := &c.ccs
+	now := c.s.st.Now()
 	flight := c.sndUna.Size(c.sndNxt)
 	limited := flight+uint32(c.mss) > c.cwnd
 	if v.usageSeq.LessThanEq(c.sndUna) || limited || !v.limited && flight > v.maxFlight {
 		v.limited, v.maxFlight, v.usageSeq = limited, flight, c.sndNxt
 	}
 	if sent > 0 {
-		v.lastSend = c.s.st.Now()
+		v.lastSend = now
 	}
+	if c.cwndLimited() || v.usedSince == 0 {
+		v.used, v.usedSince = 0, now
+		return
+	}
+	v.used = max(v.used, flight)
+	if now-v.usedSince >= c.rto {
+		c.ccDecay(now)
+	}
+}
+
+// ccDecay is RFC 2861's decay as Linux keeps it (tcp_cwnd_application_limited): a connection
+// that did not fill cwnd for an RTO, held back by the application or the peer's window (not
+// by a full send queue) and not recovering a loss, halves cwnd towards the largest flight it
+// used (at least IW); ssthresh keeps ¾ of the old cwnd and a CUBIC stage starts afresh. So
+// cwnd that a bulk phase earned does not outlive it by more than a few RTOs of small sends.
+func (c *Conn) ccDecay(now int64) {
+	v := &c.ccs
+	used := max(v.used, c.initialWindow())
+	if used < c.cwnd && !c.inRecovery && !c.rtoRecover && c.queued() < c.sqCap() {
+		c.ssthresh = max(c.ssthresh, c.cwnd/4*3)
+		c.cwnd = (c.cwnd + used) / 2
+		c.s.ctr.CwndDecays++
+		c.s.cc.onIdle(c, 0, true)
+	}
+	v.used, v.usedSince = 0, now
 }
 
 // newReno is RFC 5681's window growth with RFC 6582's reduction (TCPDirect's and, before

@@ -156,6 +156,7 @@ func TestCubicGrowthCurve(t *testing.T) {
 	assert.Less(t, grew[2], grew[3], "convex: growth quickens past W_max")
 	assert.Less(t, grew[3], grew[4], "convex: growth quickens past W_max")
 	assert.Zero(t, StackCounters(r.sc.r.S).CwndRestarts, "a round trip is not idle")
+	assert.Zero(t, StackCounters(r.sc.r.S).CwndDecays, "a cwnd-limited flow keeps its cwnd")
 }
 
 // Fast convergence (RFC 9438 §4.7): a loss below the last W_max lowers W_max to
@@ -447,6 +448,45 @@ func TestCongestionAvoidanceAllocatesNothing(t *testing.T) {
 			assert.Greater(t, c.cwnd, before, "congestion avoidance opened cwnd")
 			assert.Equal(t, cc == "cubic", c.ccs.inEpoch)
 			require.Equal(t, StateEstablished, c.State())
+		})
+	}
+}
+
+// An application-limited connection lets cwnd decay (RFC 2861's rule as Linux keeps it): once
+// an RTO has passed without the flight filling cwnd, cwnd halves towards the largest flight
+// used (never below IW), again each RTO; a bulk phase's cwnd does not survive a long trickle.
+func TestCwndDecaysWhenAppLimited(t *testing.T) {
+	for _, cc := range []string{"cubic", "newreno"} {
+		t.Run(cc, func(t *testing.T) {
+			r := newCCRun(t, 10, 200, "tcp_congestion", cc)
+			c := r.c
+			iw := c.initialWindow()
+			require.Equal(t, 10, r.offer())
+			r.ackEach(time.Millisecond)
+			require.Equal(t, 20, r.offer())
+			r.ackEach(time.Millisecond) // slow start: 40 segments
+			require.Equal(t, uint32(40*ccMSS), c.cwnd)
+			require.Equal(t, int64(200*ms), c.rto)
+			limitedAt := r.sc.r.Clock.T
+			const rtt = 10 * time.Millisecond
+			decays := func() uint64 { return StackCounters(r.sc.r.S).CwndDecays }
+			for decays() == 0 {
+				require.Less(t, r.sc.r.Clock.T-limitedAt, 300*ms, "no decay")
+				require.Equal(t, uint32(40*ccMSS), c.cwnd, "cwnd neither grows nor falls before")
+				r.sc.r.S.Perform()
+				require.Equal(t, 2, r.queue(2)) // two segments a round trip: application-limited
+				r.ackAll(rtt)
+			}
+			assert.GreaterOrEqual(t, r.sc.r.Clock.T-limitedAt, c.rto)
+			assert.Equal(t, (40*ccMSS+iw)/2, c.cwnd, "halfway to max(used, IW)")
+			for range 100 { // a second of trickle: five more RTOs
+				r.sc.r.S.Perform()
+				r.queue(2)
+				r.ackAll(rtt)
+			}
+			assert.GreaterOrEqual(t, decays(), uint64(4))
+			assert.GreaterOrEqual(t, c.cwnd, iw)
+			assert.Less(t, c.cwnd, iw+ccMSS, "down to about IW")
 		})
 	}
 }

@@ -82,10 +82,13 @@
 //     only if a push found the flight filling cwnd during the window being acknowledged (in
 //     slow start: or cwnd is under twice the largest flight), so an application-limited
 //     connection keeps its cwnd (a 64-byte ping-pong stays at IW; it grew by 64 bytes a round
-//     trip before); such ACKs count as CwndAppLimited. Restart after idle (RFC 5681 §4.1):
-//     when push finds nothing in flight and no new data left for longer than the RTO, cwnd =
-//     min(cwnd, IW) and ssthresh = max(ssthresh, ¾·cwnd) (Linux's tcp_cwnd_restart;
-//     CwndRestarts); CUBIC also keeps any time with nothing in flight out of t.
+//     trip before); such ACKs count as CwndAppLimited. An RTO without filling cwnd (held by
+//     the application or the peer's window, not a full send queue, outside recovery) halves
+//     cwnd towards max(largest flight, IW) (RFC 2861's decay as Linux's
+//     tcp_cwnd_application_limited; CwndDecays). Restart after idle (RFC 5681 §4.1): when
+//     push finds nothing in flight and nothing was sent for longer than the RTO, cwnd =
+//     min(cwnd, IW); both cuts keep ssthresh ≥ ¾ of the old cwnd (Linux's tcp_cwnd_restart;
+//     CwndRestarts). CUBIC keeps any time with nothing in flight out of t.
 //   - Loss recovery. RTO per RFC 6298: 1 s before a sample, SRTT/RTTVAR with α = 1/8, β = 1/4,
 //     K = 4 and a 1 ms clock granularity, clamped to tcp_rto_min_ms..tcp_rto_max_ms, doubled
 //     per timeout (kept until the next sample), Karn's rule (no sample from a retransmitted
@@ -172,9 +175,9 @@
 // Multi-segment (chained) receive buffers are dropped and counted, which is enough for the
 // MTUs this stack supports. TX alternatives reach a connection through alt.go's hook.
 // Congestion control: no HyStart++ (slow start runs to the first loss), no ECN; of RFC 7661
-// only the growth limit (no pipeACK, no cwnd reduction after a non-validated period); an
-// undone spurious recovery restores cwnd and ssthresh but not CUBIC's W_max and stage (as
-// Linux's tcp_reno_undo_cwnd).
+// the growth limit, with Linux's per-RTO decay instead of its pipeACK and five-minute
+// non-validated period; an undone spurious recovery restores cwnd and ssthresh but not
+// CUBIC's W_max and stage (as Linux's tcp_reno_undo_cwnd).
 //
 // # Tests
 //

@@ -60,6 +60,7 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPBytesSent, c.TxBytes)
 		d.Counter(stack.TCPCwndAppLimited, c.CwndAppLimited)
 		d.Counter(stack.TCPCwndRestarts, c.CwndRestarts)
+		d.Counter(stack.TCPCwndDecays, c.CwndDecays)
 		for r := DropReason(0); r < NumDropReasons; r++ {
 			d.Drop(r.Name(), c.Drops[r])
 		}

@@ -558,8 +558,9 @@ var defs = [numIDs]def{
 		components: "zf_stack",
 		summary:    "TCP congestion control: cubic (RFC 9438) or newreno (RFC 5681, RFC 6582).",
 		detail: "Both use RFC 5681 slow start from tcp_initial_cwnd, grow cwnd only while the " +
-			"flight fills it (RFC 7661) and restart from the initial window after an idle " +
-			"period longer than the RTO (RFC 5681 §4.1). newreno is TCPDirect's: half the " +
+			"flight fills it (RFC 7661), let an unused cwnd decay each RTO (as Linux) and " +
+			"restart from the initial window after an idle period longer than the RTO " +
+			"(RFC 5681 §4.1). newreno is TCPDirect's: half the " +
 			"flight on a loss, one MSS per round trip after. cubic keeps 70 % and regains the " +
 			"window on a cubic curve in time, not round trips, which suits long or fast paths.",
 	},
