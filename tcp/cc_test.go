@@ -485,6 +485,9 @@ func TestCwndDecaysWhenAppLimited(t *testing.T) {
 				r.ackAll(rtt)
 			}
 			assert.GreaterOrEqual(t, decays(), uint64(4))
+			r.sc.r.S.SnapshotSync(func(sn *stack.Snapshot) {
+				assert.Equal(t, decays(), sn.Transport[stack.TCPCwndDecays])
+			})
 			assert.GreaterOrEqual(t, c.cwnd, iw)
 			assert.Less(t, c.cwnd, iw+ccMSS, "down to about IW")
 		})
