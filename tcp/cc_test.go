@@ -16,10 +16,11 @@ import (
 	"github.com/zocket/zocket/wire"
 )
 
-// Congestion control (scenario 32 of the test plan): CUBIC's curve, its regions and fast
-// convergence (RFC 9438), tcp_congestion, cwnd validation (RFC 7661) and the restart after idle
-// (RFC 5681 §4.1). Packet scripts with explicit time: the peer acknowledges a whole flight with
-// one ACK per round trip, so that each round's cwnd can be set against the formulas.
+// Congestion control (scenario 32 of the test plan): CUBIC's curve, its regions, fast
+// convergence and timeouts (RFC 9438), tcp_congestion, cwnd validation (RFC 7661) with the
+// per-RTO decay, and the restart after idle (RFC 5681 §4.1). Packet scripts with explicit
+// time: the peer acknowledges a whole flight with one ACK per round trip, so that each round's
+// cwnd can be set against the formulas.
 
 const ccMSS = 1460
 
@@ -133,10 +134,8 @@ func TestCubicGrowthCurve(t *testing.T) {
 	var grew []float64
 	tsec := 0.0
 	for round := 1; round <= 5; round++ {
-		idle := time.Duration(0)
-		if round == 4 {
-			idle = 1500 * time.Millisecond // the application pauses: nothing in flight
-			r.sc.r.Clock.Advance(int64(idle))
+		if round == 4 { // the application pauses 1.5 s: nothing in flight, t stands still
+			r.sc.r.Clock.Advance(int64(1500 * time.Millisecond))
 		}
 		r.offer()
 		before := c.cwnd
