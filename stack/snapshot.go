@@ -213,6 +213,9 @@ const (
 	TCPSpuriousUndone                               // TCP recoveries undone as spurious by D-SACK
 	TCPDSACKs                                       // TCP D-SACK blocks received (RFC 2883)
 	TCPSACKIgnored                                  // TCP SACK blocks ignored (outside the send window)
+	TCPCwndAppLimited                               // TCP ACKs that did not open cwnd: application-limited (RFC 7661)
+	TCPCwndRestarts                                 // TCP cwnd restarts after idle (RFC 5681 §4.1)
+	TCPCwndDecays                                   // TCP cwnd decays after an RTO application-limited (RFC 2861)
 	NumTransportCounters
 )
 
@@ -261,6 +264,9 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_spurious_undone", "TCP recoveries or RTOs undone because D-SACK showed every retransmission spurious."},
 	{"tcp_dsacks", "TCP D-SACK blocks received (RFC 2883)."},
 	{"tcp_sack_ignored", "TCP SACK blocks ignored: outside the send window, empty, or for data never sent."},
+	{"tcp_cwnd_app_limited", "TCP ACKs of new data that left cwnd unchanged because the flight had not filled it (RFC 7661)."},
+	{"tcp_cwnd_restarts", "TCP congestion windows cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)."},
+	{"tcp_cwnd_decays", "TCP congestion windows halved towards the flight used after an RTO without filling them (RFC 2861, as Linux)."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

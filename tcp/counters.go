@@ -78,6 +78,9 @@ type Counters struct {
 	SpuriousUndone    uint64 // recoveries or RTOs undone: D-SACK showed every retransmission spurious
 	DSACKs            uint64 // D-SACK blocks received (RFC 2883)
 	SACKIgnored       uint64 // SACK blocks ignored: outside [SND.UNA, SND.MAX], empty, or a D-SACK for data never sent
+	CwndAppLimited    uint64 // ACKs of new data that left cwnd as it was: the flight had not filled it (RFC 7661)
+	CwndRestarts      uint64 // cwnd cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)
+	CwndDecays        uint64 // cwnd halved towards the flight used after an RTO without filling it (RFC 2861, as Linux)
 }
 
 // StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).

@@ -107,7 +107,7 @@ func stateOf(st *stack.Stack) *state {
 			challengeLimit: uint32(a.IntOf(attr.TCPChallengeACKLimit)),
 		},
 		challengeSec: -1,
-		cc:           newReno{},
+		cc:           congestionByName(a.StrOf(attr.TCPCongestion)),
 	}
 	if a.IntOf(attr.TCPKeepalive) != 0 && a.IntOf(attr.TCPKeepaliveIntvlMs) > 0 {
 		s.cfg.kaTime = a.IntOf(attr.TCPKeepaliveTimeMs) * 1e6

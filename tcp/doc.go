@@ -70,14 +70,31 @@
 //     room in a last segment not yet sent. Send is all-or-nothing on buffers (ENOMEM), partial
 //     on queue space (the count, or EAGAIN when none). No Nagle: a segment leaves when the
 //     windows allow, except a partial last one held by MsgMore (MSG_MORE, see Conn.Send).
-//   - Initial cwnd: tcp_initial_cwnd, or 10 × MSS (RFC 6928); slow start and congestion
-//     avoidance per RFC 5681 (cwnd += min(acked, SMSS) below ssthresh, SMSS²/cwnd above; the
-//     ACK of the SYN does not count).
+//   - Congestion control (cc.go) behind an interface, chosen by tcp_congestion: cubic (the
+//     default, as Linux) or newreno (TCPDirect's). Both start at tcp_initial_cwnd or 10 × MSS
+//     (RFC 6928) and slow start per RFC 5681 (cwnd += min(acked, SMSS) below ssthresh; the ACK
+//     of the SYN does not count). NewReno: SMSS²/cwnd per ACK above ssthresh, ssthresh =
+//     FlightSize/2 on a loss. CUBIC (cubic.go, RFC 9438): ssthresh = 0.7·FlightSize, W_max
+//     with fast convergence, then cwnd towards W_cubic(t+SRTT) = C(t−K)³ + W_max (C = 0.4),
+//     clamped to 1.5·cwnd per ACK, or the Reno-friendly W_est where larger; after a timeout
+//     the next stage starts with K = 0; floating point on per-connection state, nothing
+//     allocated. Window validation (RFC 7661, in Linux's tcp_cwnd_validate form): cwnd grows
+//     only if a push found the flight filling cwnd during the window being acknowledged (in
+//     slow start: or cwnd is under twice the largest flight), so an application-limited
+//     connection keeps its cwnd (a 64-byte ping-pong stays at IW; it grew by 64 bytes a round
+//     trip before); such ACKs count as CwndAppLimited. An RTO without filling cwnd (held by
+//     the application or the peer's window, not a full send queue, outside recovery) halves
+//     cwnd towards max(largest flight, IW) (RFC 2861's decay as Linux's
+//     tcp_cwnd_application_limited; CwndDecays). Restart after idle (RFC 5681 §4.1): when
+//     push finds nothing in flight and nothing was sent for longer than the RTO, cwnd =
+//     min(cwnd, IW); both cuts keep ssthresh ≥ ¾ of the old cwnd (Linux's tcp_cwnd_restart;
+//     CwndRestarts). CUBIC keeps any time with nothing in flight out of t.
 //   - Loss recovery. RTO per RFC 6298: 1 s before a sample, SRTT/RTTVAR with α = 1/8, β = 1/4,
 //     K = 4 and a 1 ms clock granularity, clamped to tcp_rto_min_ms..tcp_rto_max_ms, doubled
 //     per timeout (kept until the next sample), Karn's rule (no sample from a retransmitted
-//     segment), 3 s after a lost SYN. A timeout sets ssthresh = max(FlightSize/2, 2·SMSS)
-//     (once per episode), cwnd = 1 SMSS, and goes back N from SND.UNA; after tcp_retries
+//     segment), 3 s after a lost SYN. A timeout sets ssthresh by the congestion control
+//     (once per episode; max(FlightSize/2, 2·SMSS) with NewReno), cwnd = 1 SMSS, and goes
+//     back N from SND.UNA; after tcp_retries
 //     timeouts without progress the connection sends a RST and ends with ETIMEDOUT. Fast
 //     retransmit on the third duplicate ACK (same ACK, no data, no window change, data in
 //     flight; RFC 5681 §2), NewReno recovery per RFC 6582: cwnd = ssthresh + 3·SMSS, inflated
@@ -191,6 +208,10 @@
 // cookies (the oldest half-open connection is dropped instead).
 // Multi-segment (chained) receive buffers are dropped and counted, which is enough for the
 // MTUs this stack supports. TX alternatives reach a connection through alt.go's hook.
+// Congestion control: no HyStart++ (slow start runs to the first loss), no ECN; of RFC 7661
+// the growth limit, with Linux's per-RTO decay instead of its pipeACK and five-minute
+// non-validated period; an undone spurious recovery restores cwnd and ssthresh but not
+// CUBIC's W_max and stage (as Linux's tcp_reno_undo_cwnd).
 //
 // # Tests
 //

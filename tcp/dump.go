@@ -67,6 +67,9 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPSpuriousUndone, c.SpuriousUndone)
 		d.Counter(stack.TCPDSACKs, c.DSACKs)
 		d.Counter(stack.TCPSACKIgnored, c.SACKIgnored)
+		d.Counter(stack.TCPCwndAppLimited, c.CwndAppLimited)
+		d.Counter(stack.TCPCwndRestarts, c.CwndRestarts)
+		d.Counter(stack.TCPCwndDecays, c.CwndDecays)
 		for r := DropReason(0); r < NumDropReasons; r++ {
 			d.Drop(r.Name(), c.Drops[r])
 		}

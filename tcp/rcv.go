@@ -261,7 +261,6 @@ func acceptable(seq wire.Seq, seglen uint32, rcvNxt wire.Seq, wnd uint32) bool {
 // and recovery to recovery.go and updates the send window (RFC 9293 §3.10.7.4,
 // SND.WL1/SND.WL2).
 func (c *Conn) processAck(g *segment) bool {
-	s := c.s
 	ack := g.ack
 	event := false
 	c.ackStart(g)
@@ -303,7 +302,7 @@ func (c *Conn) processAck(g *segment) bool {
 		if c.inRecovery {
 			c.recoveryAck(acked)
 		} else {
-			s.cc.onAck(c, acked)
+			c.ccAck(acked)
 		}
 		c.dupAcks = 0
 		c.limitedTx = 0

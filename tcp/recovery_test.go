@@ -29,7 +29,7 @@ func pattern(n int) string {
 // per further duplicate, a partial ACK retransmits the next hole and deflates, a full ACK ends
 // the recovery (RFC 5681 §3.2, RFC 6582 §3.2); slow start and congestion avoidance growth.
 func TestScriptFastRetransmitNewReno(t *testing.T) {
-	sc := newScript(t)
+	sc := newScript(t, "tcp_congestion", "newreno")
 	c := sc.established()
 	const mss = 1460
 	iss := stackISN + 1
@@ -86,12 +86,13 @@ func TestScriptFastRetransmitNewReno(t *testing.T) {
 	assert.False(t, c.inRecovery)
 	assert.Equal(t, c.ssthresh, c.cwnd, "deflated to ssthresh")
 
-	// Congestion avoidance (cwnd ≥ ssthresh after growth): about one MSS per RTT.
+	// Congestion avoidance (cwnd ≥ ssthresh after growth): about one MSS per RTT, once the
+	// flight fills cwnd (RFC 7661).
 	c.cwnd = c.ssthresh
 	before := c.cwnd
-	_, err = c.SendSingle([]byte(pattern(mss)), 0)
+	_, err = c.SendSingle([]byte(pattern(int(before/mss+1)*mss)), 0)
 	require.NoError(t, err)
-	sc.expect(flags(fPA))
+	require.Len(t, sc.emitted(), int(before/mss))
 	sc.send(seg{flags: fA, seq: peerISN + 1, ack: c.sndMax})
 	assert.Equal(t, before+mss*mss/before, c.cwnd)
 

@@ -529,6 +529,7 @@ func (c *Conn) push(flush bool) int {
 		return 0
 	}
 	s := c.s
+	c.ccBeforePush()
 	start := c.sqNext
 	wnd := c.sendWindow()
 	n := 0
@@ -566,6 +567,7 @@ func (c *Conn) push(flush bool) int {
 		n++
 	}
 	if n == 0 {
+		c.ccAfterPush(0)
 		c.armPersist()
 		return 0
 	}
@@ -587,6 +589,7 @@ func (c *Conn) push(flush bool) int {
 			c.armRTO()
 		}
 	}
+	c.ccAfterPush(sent)
 	return sent
 }
 

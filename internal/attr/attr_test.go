@@ -77,6 +77,7 @@ func TestDefaults(t *testing.T) {
 		"rx_burst":           "32",
 		"capture":            "",
 		"capture_max_bytes":  "1073741824",
+		"tcp_congestion":     "cubic",
 		"arp_static":         "",
 		"udp_rx_queue_len":   "64",
 		"tcp_rto_min_ms":     "200",
@@ -192,6 +193,9 @@ func TestSetErrors(t *testing.T) {
 		{"arp_static", "198.18.0.2", syscall.EINVAL, "entry 198.18.0.2: want ip=mac"},
 		{"arp_static", "198.18.0.2=zz", syscall.EINVAL, "want a 48-bit MAC"},
 		{"ctpio_mode", "fast", syscall.EINVAL, "want sf, ct or sf-np"},
+		{"tcp_congestion", "reno", syscall.EINVAL, "want cubic or newreno"},
+		{"tcp_congestion", "", syscall.EINVAL, "want cubic or newreno"},
+		{"tcp_congestion", "CUBIC", syscall.EINVAL, "want cubic or newreno"},
 		{"name", strings.Repeat("x", 21), syscall.EOVERFLOW, "longer than 20 bytes"},
 		{"interface", "a;b", syscall.EINVAL, "contains ';'"},
 		{"eal_args", "--no-pci\n--in-memory", syscall.EINVAL, "a newline"},
@@ -229,6 +233,8 @@ func TestSetValues(t *testing.T) {
 		{"arp_static", "198.18.0.2=02:00:00:00:00:02, 198.18.0.3=02:00:00:00:00:03", "198.18.0.2=02:00:00:00:00:02, 198.18.0.3=02:00:00:00:00:03"},
 		{"name", strings.Repeat("x", 20), strings.Repeat("x", 20)},
 		{"ctpio_mode", "ct", "ct"},
+		{"tcp_congestion", "newreno", "newreno"},
+		{"tcp_congestion", "cubic", "cubic"},
 	} {
 		err := a.Set(tc.name, tc.value)
 		if tc.value == "010" {

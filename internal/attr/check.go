@@ -26,6 +26,14 @@ func ctpioMode(s string) string {
 	return "want sf, ct or sf-np"
 }
 
+func congestionName(s string) string {
+	switch s {
+	case "cubic", "newreno":
+		return ""
+	}
+	return "want cubic or newreno"
+}
+
 func checkPrefix(s string) string {
 	if s == "" {
 		return ""

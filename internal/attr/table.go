@@ -71,6 +71,7 @@ const (
 	TCPWindowScaling      // tcp_window_scaling
 	TCPRcvbuf             // tcp_rcvbuf
 	TCPSndbuf             // tcp_sndbuf
+	TCPCongestion         // tcp_congestion
 
 	numIDs // number of attributes
 )
@@ -600,5 +601,17 @@ var defs = [numIDs]def{
 		detail: "The send queue holds tcp_sndbuf / MSS segments, rounded up to a power of " +
 			"two, but no more than the connection's share of the pool, n_bufs / (2 * " +
 			"max_tcp_endpoints) buffers, and never fewer than 64 (TCPDirect's queue).",
+	},
+	TCPCongestion: {
+		name: "tcp_congestion", kind: kindString, defStr: "cubic", checkStr: congestionName,
+		defaultDoc: "net.ipv4.tcp_congestion_control; Linux's cubic",
+		components: "zf_stack",
+		summary:    "TCP congestion control: cubic (RFC 9438) or newreno (RFC 5681, RFC 6582).",
+		detail: "Both use RFC 5681 slow start from tcp_initial_cwnd, grow cwnd only while the " +
+			"flight fills it (RFC 7661), let an unused cwnd decay each RTO (as Linux) and " +
+			"restart from the initial window after an idle period longer than the RTO " +
+			"(RFC 5681 §4.1). newreno is TCPDirect's: half the " +
+			"flight on a loss, one MSS per round trip after. cubic keeps 70 % and regains the " +
+			"window on a cubic curve in time, not round trips, which suits long or fast paths.",
 	},
 }
