@@ -187,7 +187,8 @@ func TestSACKRecoveryHolesInOneRTT(t *testing.T) {
 // sndcnt: proportional (ssthresh/RecoverFS of what was delivered, less what was sent) while
 // pipe is above ssthresh, then the slow-start reduction bound; whole segments go.
 func TestSACKRecoveryPRR(t *testing.T) {
-	ss := newSACKScript(t, 20, 10)
+	// NewReno's ssthresh (half the flight) keeps the hand-computed PRR steps below simple.
+	ss := newSACKScript(t, 20, 10, "tcp_congestion", "newreno")
 	c := ss.c
 	ss.r.Clock.Advance(10 * ms)
 	// Segment 0 is lost. Before recovery, each SACK takes a segment out of pipe: one new
