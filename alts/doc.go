@@ -38,7 +38,7 @@
 //     the congestion window admit leaves in the burst, the rest (or everything, when earlier
 //     data of the connection is still to leave) joins the send queue and TCP sends it as a
 //     normal Send's data. Send returns EBUSY, leaving the alternative queued and valid, only
-//     when the connection's send queue (64 segments) has no room for its packets; retry after
+//     when the connection's send queue (at least 64 segments) has no room for its packets; retry after
 //     Perform.
 //   - Cancel and Send complete synchronously: the alternative is empty and reusable on return
 //     (also for another connection), so Queue never returns EBUSY here — the code exists in
