@@ -187,8 +187,9 @@
 // Not supported: SACK options on data segments (they go on bare ACKs), Linux's PAWS exception
 // for a disordered pure ACK (tcp_disordered_ack), an RTT filter tuned for per-ACK samples
 // (RFC 7323 Appendix G: the RFC 6298 gains are used per sample, as Linux); path MTU probing
-// (RFC 4821: a frag-needed lowers the MSS, pmtu.go, and it never grows back; other ICMP errors than unreachable in SYN-SENT are ignored); SYN
-// cookies (the oldest half-open connection is dropped instead).
+// (RFC 4821: a frag-needed lowers the MSS, pmtu.go, and it never grows back; other ICMP
+// errors than unreachable in SYN-SENT are ignored); SYN cookies (the oldest half-open
+// connection is dropped instead).
 // Multi-segment (chained) receive buffers are dropped and counted, which is enough for the
 // MTUs this stack supports. TX alternatives reach a connection through alt.go's hook.
 //
