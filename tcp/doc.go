@@ -110,8 +110,8 @@
 //     K = 4 and a 1 ms clock granularity, clamped to tcp_rto_min_ms..tcp_rto_max_ms, doubled
 //     per timeout (kept until the next sample), Karn's rule (no send-time sample from a
 //     retransmitted segment; with timestamps the echo gives one, rtt.go), 3 s after a lost
-//     SYN. A timeout sets ssthresh = max(FlightSize/2, 2·SMSS) (once per episode), cwnd = 1 SMSS, and goes back N from SND.UNA; after tcp_retries
-//     timeouts without progress the connection sends a RST and ends with ETIMEDOUT. Fast
+//     SYN. A timeout sets ssthresh = max(FlightSize/2, 2·SMSS) (once per episode), cwnd =
+//     1 SMSS, and goes back N from SND.UNA; after tcp_retries timeouts without progress the connection sends a RST and ends with ETIMEDOUT. Fast
 //     retransmit on the third duplicate ACK (same ACK, no data, no window change, data in
 //     flight; RFC 5681 §2), NewReno recovery per RFC 6582: cwnd = ssthresh + 3·SMSS, inflated
 //     per further duplicate; a partial ACK retransmits the next hole and deflates; a full ACK
