@@ -46,8 +46,9 @@
 //     as Linux (the RFC says SHOULD drop).
 //   - RTT (rtt.go): a sample from every ACK of new data, from the send queue's time of the
 //     oldest segment it acknowledges (microseconds), or, when one of them was sent twice, from
-//     the timestamps' echo (1 ms), so that Karn's rule no longer leaves the estimator without
-//     samples after a loss; without timestamps a retransmission gives none.
+//     the timestamps' echo (1 ms), so that Karn's rule (below: it holds for the send-queue
+//     times) no longer leaves the estimator without samples after a loss; without timestamps a
+//     retransmission gives none.
 //   - SACK blocks we send (sackrcv.go, RFC 2018 §4): every ACK while out-of-order data is held
 //     carries the block of the latest segment first, then the others most recently changed
 //     first (Linux's list of four, kept per arrival), 3 beside timestamps or 4 without; a
@@ -108,10 +109,10 @@
 //     ACK of the SYN does not count).
 //   - Loss recovery. RTO per RFC 6298: 1 s before a sample, SRTT/RTTVAR with α = 1/8, β = 1/4,
 //     K = 4 and a 1 ms clock granularity, clamped to tcp_rto_min_ms..tcp_rto_max_ms, doubled
-//     per timeout (kept until the next sample), Karn's rule (no send-time sample from a
-//     retransmitted segment; with timestamps the echo gives one, rtt.go), 3 s after a lost
-//     SYN. A timeout sets ssthresh = max(FlightSize/2, 2·SMSS) (once per episode), cwnd =
-//     1 SMSS, and goes back N from SND.UNA; after tcp_retries timeouts without progress the connection sends a RST and ends with ETIMEDOUT. Fast
+//     per timeout (kept until the next sample), Karn's rule (no sample from a retransmitted
+//     segment), 3 s after a lost SYN. A timeout sets ssthresh = max(FlightSize/2, 2·SMSS)
+//     (once per episode), cwnd = 1 SMSS, and goes back N from SND.UNA; after tcp_retries
+//     timeouts without progress the connection sends a RST and ends with ETIMEDOUT. Fast
 //     retransmit on the third duplicate ACK (same ACK, no data, no window change, data in
 //     flight; RFC 5681 §2), NewReno recovery per RFC 6582: cwnd = ssthresh + 3·SMSS, inflated
 //     per further duplicate; a partial ACK retransmits the next hole and deflates; a full ACK
