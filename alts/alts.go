@@ -11,7 +11,8 @@ import (
 )
 
 // MaxPackets is how many packets one alternative holds at most: a connection's send queue
-// takes 64 segments, so a longer alternative could never be sent.
+// takes at least 64 segments (tcp_sndbuf may allow more), so an alternative of up to 64 can
+// always be sent.
 const MaxPackets = 64
 
 // Alt is an alternative queue (TCPDirect's zf_althandle), from Alloc. It belongs to its

@@ -455,3 +455,37 @@ func TestFixupChecksum(t *testing.T) {
 	assert.Zero(t, tcp.StackCounters(e.B).Drops[tcp.DropChecksum])
 	assert.Zero(t, tcp.StackCounters(e.A).Retransmits)
 }
+
+// Frames built long before they are sent carry the connection's timestamps of the moment they
+// leave, like the ACK and window (with the checksum updated): the peer's TS.Recent has moved
+// on meanwhile, and the built TSval would fail its PAWS test. The frames arrive at once, none
+// dropped, nothing retransmitted; without timestamps there is nothing to patch.
+func TestSendPatchesTimestamps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		kv   []string
+	}{
+		{"timestamps", nil},
+		{"no timestamps", []string{"tcp_timestamps", "0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.kv...)
+			c, s := e.connect(7600)
+			a := mustAlloc(t, e.A)
+			require.NoError(t, alts.Queue(c, a, iov("built early"), 0))
+			// Half a second later the peer sends; our ACK carries a newer TSval, which becomes
+			// its TS.Recent.
+			e.Clock.Advance(500_000_000)
+			_, err := s.SendSingle([]byte("ping"), 0)
+			require.NoError(t, err)
+			e.settle()
+			e.Clock.Advance(50_000_000) // our delayed ACK
+			e.settle()
+			assert.Equal(t, "ping", e.readAll(c))
+			require.NoError(t, alts.Send(e.A, a))
+			assert.Equal(t, "built early", e.readAll(s))
+			assert.Zero(t, tcp.StackCounters(e.B).Drops[tcp.DropPAWS], "PAWS dropped a frame")
+			assert.Zero(t, tcp.StackCounters(e.A).Retransmits)
+		})
+	}
+}

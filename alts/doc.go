@@ -8,9 +8,9 @@
 // On a Solarflare NIC the alternatives are held in the adapter; on DPDK an alternative is a
 // prebuilt array of complete frames in mbufs: Queue copies the payload behind the
 // connection's header template and fills in every header field and both checksums for the
-// sequence point the alternative is built for, so that Send only patches the two fields that
-// may have changed since (the ACK and the window, with an incremental checksum update) and
-// hands the array to one tx_burst. The bookkeeping — the frames joining the connection's send
+// sequence point the alternative is built for, so that Send only patches the fields that
+// may have changed since (the ACK and the window, and the timestamps when the connection
+// negotiated them, with an incremental checksum update) and hands the array to one tx_burst. The bookkeeping — the frames joining the connection's send
 // queue as ordinary unacknowledged segments, counters — comes after the burst, in a separate
 // function (STYLE.md habit 5). Each queued frame holds two references: one the driver drops
 // when it has transmitted the frame, one the connection keeps for retransmission.
@@ -28,8 +28,9 @@
 //     is sent — every alternative built for the old point is stale: Send returns EINVAL
 //     (zf_alternatives_send's "inconsistent TCP state") and Queue on it returns EINVAL; the
 //     application cancels it and may requeue the data (the edit-by-requeue of §5.10).
-//   - ACK and window are patched at Send to the connection's current values, so outgoing ACKs
-//     never go backwards; tcp_alt_ack_rewind bounds how stale an alternative may be: when the
+//   - ACK, window and timestamps are patched at Send to the connection's current values, so
+//     outgoing ACKs never go backwards and a frame built long before passes the peer's PAWS
+//     test; tcp_alt_ack_rewind bounds how stale an alternative may be: when the
 //     connection has received more than tcp_alt_ack_rewind bytes since the alternative's
 //     frames were built, Send returns EINVAL (cancel and requeue). With 0, any received data
 //     invalidates queued alternatives.
@@ -37,7 +38,7 @@
 //     the congestion window admit leaves in the burst, the rest (or everything, when earlier
 //     data of the connection is still to leave) joins the send queue and TCP sends it as a
 //     normal Send's data. Send returns EBUSY, leaving the alternative queued and valid, only
-//     when the connection's send queue (64 segments) has no room for its packets; retry after
+//     when the connection's send queue (at least 64 segments) has no room for its packets; retry after
 //     Perform.
 //   - Cancel and Send complete synchronously: the alternative is empty and reusable on return
 //     (also for another connection), so Queue never returns EBUSY here — the code exists in
@@ -57,6 +58,6 @@
 //
 // Queue: one buffer from a per-stack cache (refilled in bulk), one copy, one checksum of the
 // payload; no allocation. Send: a few compares (AltReady), per frame a 4-byte, a 2-byte and a
-// 2-byte store when the ACK or window moved, one tx_burst, then AltCommit; no allocation.
+// 2-byte store when the ACK or window moved (two more 4-byte stores with timestamps), one tx_burst, then AltCommit; no allocation.
 // Cancel: the buffers go back to the cache; no cgo call, no allocation.
 package alts

@@ -33,8 +33,8 @@ const (
 // Errors (bare syscall.Errno, no allocation): EINVAL when alt is not an allocated alternative
 // of st, or is stale — the connection no longer sends, sent other data (or another
 // alternative) after the first message was queued, or received more than tcp_alt_ack_rewind
-// bytes since —, and must be cancelled; EBUSY when the connection's send queue (64 segments)
-// has no room for its packets yet: it stays queued and valid, retry after Perform.
+// bytes since —, and must be cancelled; EBUSY when the connection's send queue (at least 64
+// segments) has no room for its packets yet: it stays queued and valid, retry after Perform.
 func Send(st *stack.Stack, alt *Alt) error {
 	if !alt.of(st) {
 		return syscall.EINVAL

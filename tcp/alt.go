@@ -146,7 +146,8 @@ func (c *Conn) AltSegment(m *dpdk.Mbuf, p *AltPoint, seq wire.Seq, iov [][]byte,
 //
 // Errors: EINVAL when the alternative is stale and must be cancelled (the connection no longer
 // sends, the end of its queued data moved past p.Seq, or it received more than rewind bytes
-// since p.Ack); EBUSY when the send queue (64 segments) has no room for the frames yet.
+// since p.Ack); EBUSY when the send queue (tcp_sndbuf / MSS segments, at least 64) has no
+// room for the frames yet.
 func (c *Conn) AltReady(p *AltPoint, meta []AltFrame, bytes int, rewind uint32) (ack wire.Seq, win uint16, now int, err error) {
 	if !c.canSend() || c.sndQueuedEnd() != p.Seq || p.Ack.Size(c.rcvNxt) > rewind {
 		return 0, 0, 0, syscall.EINVAL

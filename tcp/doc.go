@@ -21,29 +21,61 @@
 // arrival: acceptability, RST/SYN/ACK rules, reassembly, FIN; ZcRecv, ZcRecvDone, Recv),
 // snd.go (template, send queue, Send, transmission, retransmission helpers), timers.go
 // (retransmission, delayed ACK, FIN-WAIT-2, TIME-WAIT on the stack's wheel), conn.go (Conn,
-// State, Err, Close, ShutdownTx), ready.go (muxer readiness, quiescence).
+// State, Err, Close, ShutdownTx), ready.go (muxer readiness, quiescence), options.go
+// (negotiation, timestamps, PAWS), sackrcv.go (the SACK blocks we send), rtt.go (RTT samples).
 //
 // # Design choices
 //
 //   - Initial sequence numbers follow RFC 6528: SipHash-2-4, keyed with 128 random bits per
 //     stack, over the 4-tuple, plus a 4 µs clock. Tests fix them through an unexported hook.
-//   - The only option sent is MSS (as TCPDirect), on SYN and SYN-ACK: the link MTU less 40,
-//     capped so that a whole segment fits one packet buffer (the pool's data room follows the
-//     mtu attribute, so with jumbo frames too a segment is never chained).
-//     Received options other than MSS (window scale, timestamps, SACK-permitted, unknown
-//     kinds) are ignored, on the SYN and afterwards; a malformed option list drops the
-//     segment (wire.CheckTCP). Without window scaling a window is at most 65535 bytes.
+//   - Options (options.go) are negotiated as Linux does: our SYN offers MSS, SACK-permitted,
+//     timestamps and window scale in Linux's layout (a 40-byte header), a SYN-ACK only those
+//     the SYN offered; an option is on when both SYNs carried it. Each can be switched off
+//     (tcp_sack, tcp_timestamps, tcp_window_scaling; default on, as Linux: over net_memif the
+//     64-byte ping-pong p50 is 4.40 µs with all on, 4.28 µs with timestamps off, 4.43 µs with
+//     all off — within the noise, TestMeasureOptionsCost), so that a latency user can send
+//     TCPDirect's bare 20-byte headers. The MSS option is the link MTU less 40, capped so that a
+//     whole segment fits one packet buffer (the pool's data room follows the mtu attribute, so
+//     with jumbo frames too a segment is never chained). Unknown kinds are ignored; a
+//     malformed option list drops the segment (wire.CheckTCP).
+//   - Timestamps (RFC 7323 §3-5) ride on every segment (the header template carries the
+//     option, patch fills in TSval and TSecr); TSval is a 1 ms clock (Linux's tick) plus the
+//     connection's ISN as offset. TS.Recent follows §4.3 (a segment at or below Last.ACK.sent);
+//     PAWS drops a segment with an older TSval (tcp_paws, answered with an ACK), except a RST,
+//     and not once TS.Recent is 24 days old (§5.5). A segment without timestamps is accepted,
+//     as Linux (the RFC says SHOULD drop).
+//   - RTT (rtt.go): a sample from every ACK of new data, from the send queue's time of the
+//     oldest segment it acknowledges (microseconds), or, when one of them was sent twice, from
+//     the timestamps' echo (1 ms), so that Karn's rule (below: it holds for the send-queue
+//     times) no longer leaves the estimator without samples after a loss; without timestamps a
+//     retransmission gives none.
+//   - SACK blocks we send (sackrcv.go, RFC 2018 §4): every ACK while out-of-order data is held
+//     carries the block of the latest segment first, then the others most recently changed
+//     first (Linux's list of four, kept per arrival), 3 beside timestamps or 4 without; a
+//     duplicate (below RCV.NXT, or held already) is reported once in a D-SACK block first
+//     (RFC 2883). Data segments carry no SACK option: an ACK due while SACK information is
+//     pending goes as a bare segment.
+//   - Window scaling (RFC 7323 §2): our shift is the smallest that fits the receive window
+//     (slots × MSS) into 16 bits, at most 14; the peer's is taken at most 14 (logged); no
+//     SYN's window is scaled. A window field is rounded down unless that would move the right
+//     edge back, then up (as Linux; less than 2^shift bytes of overcommit).
 //   - Send MSS: the peer's MSS option, 536 without one (RFC 9293 §3.7.1), an MSS of 0 taken as
-//     missing, at most our MTU less 40, at least 48 (Linux's floor). No segment exceeds it.
-//   - Receive window from pool space: each connection may hold slots = pool size / (2 ×
-//     max_tcp_endpoints) buffers, kept within 8..64; the window advertised is the free slots
-//     times our MSS, at most 65535, and its right edge never moves back (RFC 9293 §3.8.6).
+//     missing, at most our MTU less 40, less 12 with timestamps (Linux's mss_cache), at least
+//     48 (Linux's floor). No segment exceeds it.
+//   - Receive window from tcp_rcvbuf and pool space: each connection's window is slots =
+//     tcp_rcvbuf / MSS buffers (default 4 MiB), at most its share of the pool, pool size / (2 ×
+//     max_tcp_endpoints) (at least 8): the clamp is the documented rule rather than an error, so
+//     the defaults work with any pool, and windows of several MiB need n_bufs raised or fewer
+//     endpoints (TestTransferLargeWindow: 4 MiB with n_bufs=32767 and 4 endpoints). The window
+//     advertised is the free slots times our MSS, at most 65535 << shift, and its right edge
+//     never moves back (RFC 9293 §3.8.6).
 //     Small segments are copied onto the tail of the previous buffer when it has room, and up
 //     to twice the slots may be held, so that a peer sending small segments does not run the
 //     buffers out before the window; in-order data takes precedence over out-of-order data
 //     (the last out-of-order buffer is reneged on when needed).
-//   - Out-of-order segments are kept, trimmed against each other, in a sorted queue of at most
-//     64 entries (a whole window; sharing the slots, one slot always left for in-order data)
+//   - Out-of-order segments are kept, trimmed against each other, in a sorted queue of a
+//     window's entries (slots, made at pool set-up; sharing the slots, one slot always left
+//     for in-order data; a segment beyond everything held is appended without a search)
 //     and merged when the hole fills; a FIN beyond a hole is remembered and taken in order.
 //     Without SACK a sender repairs one hole per round trip, so dropping what arrived beyond
 //     a hole (as a 16-entry queue did) turned every loss into many: against Linux with 5 %
@@ -66,9 +98,11 @@
 //     count as sent (SND.NXT, SND.MAX, RTT timing); those a full transmit ring refused stay
 //     queued and a transmit-retry timer pushes them at the next reactor turn (data, FIN and
 //     alternatives alike).
-//   - The send queue holds 64 segments; SendSpace is the free segments times the MSS plus the
-//     room in a last segment not yet sent. Send is all-or-nothing on buffers (ENOMEM), partial
-//     on queue space (the count, or EAGAIN when none). No Nagle: a segment leaves when the
+//   - The send queue holds tcp_sndbuf / MSS segments (default 4 MiB), rounded up to a power of
+//     two, at most the pool share and at least 64; SendSpace is the free segments times the
+//     MSS plus the room in a last segment not yet sent. Send takes buffers 64 segments at a
+//     time: all-or-nothing on the first (ENOMEM), partial when a later one finds none or on
+//     queue space (the count, or EAGAIN when none). No Nagle: a segment leaves when the
 //     windows allow, except a partial last one held by MsgMore (MSG_MORE, see Conn.Send).
 //   - Congestion control (cc.go) behind an interface, chosen by tcp_congestion: cubic (the
 //     default, as Linux) or newreno (TCPDirect's). Both start at tcp_initial_cwnd or 10 × MSS
@@ -202,10 +236,12 @@
 //
 // # Scope
 //
-// Not supported: timestamps, window scaling (TCPDirect sends only the MSS option too); RACK-TLP
-// without SACK (as Linux: NewReno and the RTO then); path MTU probing (RFC 4821: a frag-needed lowers the MSS, pmtu.go,
-// and it never grows back; other ICMP errors than unreachable in SYN-SENT are ignored); SYN
-// cookies (the oldest half-open connection is dropped instead).
+// Not supported: SACK options on data segments (they go on bare ACKs), Linux's PAWS exception
+// for a disordered pure ACK (tcp_disordered_ack), an RTT filter tuned for per-ACK samples
+// (RFC 7323 Appendix G: the RFC 6298 gains are used per sample, as Linux); RACK-TLP without
+// SACK (as Linux: NewReno and the RTO then); path MTU probing (RFC 4821: a frag-needed lowers
+// the MSS, pmtu.go, and it never grows back; other ICMP errors than unreachable in SYN-SENT
+// are ignored); SYN cookies (the oldest half-open connection is dropped instead).
 // Multi-segment (chained) receive buffers are dropped and counted, which is enough for the
 // MTUs this stack supports. TX alternatives reach a connection through alt.go's hook.
 // Congestion control: no HyStart++ (slow start runs to the first loss), no ECN; of RFC 7661

@@ -18,7 +18,7 @@ import (
 // Linux negotiates the options with zocket both ways: the kernel's ss -ti shows ts, sack and
 // wscale (its view of both shifts, which must be ours swapped) for a connection to a zocket
 // listener and for one from a zocket to a Linux listener; with the attributes off it shows
-// none of them.
+// none of them. With a 4 MiB receive buffer Linux sees our window of several MiB (snd_wnd).
 func TestKernelOptions(t *testing.T) {
 	for i, tc := range []struct {
 		name   string
@@ -30,6 +30,7 @@ func TestKernelOptions(t *testing.T) {
 		{"zocket to Linux", nil, true, true},
 		{"Linux to zocket, options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}, false, false},
 		{"zocket to Linux, options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}, true, false},
+		{"Linux to zocket, 4 MiB window", []string{"n_bufs", "32767", "max_tcp_endpoints", "4"}, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, s := kernelStack(t, 63+i, tc.attrs...)
@@ -42,11 +43,15 @@ func TestKernelOptions(t *testing.T) {
 				l, err := Listen(s, netip.MustParseAddrPort(k.StackIP+":7010"), nil)
 				require.NoError(t, err)
 				defer l.Close()
-				_, done := lab.Background(t, k.Command("socat", "-u", "SYSTEM:sleep 2", "TCP4:"+k.StackIP+":7010"))
+				_, done := lab.Background(t, k.Command("socat", "-u", "SYSTEM:echo hi; sleep 2", "TCP4:"+k.StackIP+":7010"))
 				lab.Poll(t, s, 10*time.Second, "Linux's connection", func() bool { c, _ = l.Accept(); return c != nil })
 				defer func() { closeAndWaitQuiet(t, s, c, done) }()
+				// A few bytes, so that an ACK of ours carries the scaled window (the SYN-ACK's
+				// is not scaled: at most 65535).
+				buf := make([]byte, 16)
+				lab.Poll(t, s, 10*time.Second, "Linux's bytes", func() bool { n, _ := c.Recv([][]byte{buf}); return n > 0 })
+				lab.Poll(t, s, 10*time.Second, "our ACK", func() bool { return c.ackPending == 0 && !c.ackNow })
 			}
-			// Some data both ways is not needed: the options are settled by the handshake.
 			for range 1000 {
 				s.Perform()
 			}
@@ -65,6 +70,14 @@ func TestKernelOptions(t *testing.T) {
 			assert.Equal(t, fmt.Sprint(c.rcvShift), m[1], "Linux's send shift is ours")
 			assert.Equal(t, fmt.Sprint(c.sndShift), m[2], "Linux's receive shift is our send shift")
 			assert.True(t, c.sackOK && c.tsOK && c.wsOK)
+			w := regexp.MustCompile(`snd_wnd:(\d+)`).FindStringSubmatch(info)
+			require.NotNil(t, w, "snd_wnd")
+			var sndWnd int
+			fmt.Sscan(w[1], &sndWnd)
+			assert.Equal(t, int(c.rcvNxt.Size(c.rcvAdv)), sndWnd, "Linux's send window is the window we advertised")
+			if c.rcvShift > 0 {
+				assert.Greater(t, sndWnd, 2<<20, "several MiB")
+			}
 		})
 	}
 }

@@ -55,8 +55,8 @@ func (c *Conn) offerOptions() {
 
 // negotiate keeps of what we offered what the peer's SYN (or SYN-ACK) o offers too, as Linux
 // does: an option is on only when both SYNs carried it. A window scale above 14 is taken as 14
-// (RFC 7323 §2.3) and logged (a warning of TCP-connection). With timestamps, the template gains the option every segment
-// carries and TS.Recent starts from the SYN's TSval.
+// (RFC 7323 §2.3) and logged (a warning of TCP-connection). With timestamps, the template
+// gains the option every segment carries and TS.Recent starts from the SYN's TSval.
 func (c *Conn) negotiate(o *wire.TCPOptions) {
 	c.sackOK = c.sackOK && o.SACKPermitted
 	c.wsOK = c.wsOK && o.HasWScale
@@ -89,7 +89,8 @@ func (c *Conn) setTemplateOptions(n int) {
 	t := c.tmpl[c.l2+20:]
 	t[tcpOffOff] = uint8((20+n)/4) << 4
 	if n != 0 {
-		t[20], t[21], t[22], t[23] = wire.TCPOptionNOP, wire.TCPOptionNOP, wire.TCPOptionTimestamps, wire.TCPOptionTimestampsLength
+		t[20], t[21] = wire.TCPOptionNOP, wire.TCPOptionNOP
+		t[22], t[23] = wire.TCPOptionTimestamps, wire.TCPOptionTimestampsLength
 	}
 }
 
@@ -141,7 +142,8 @@ func (c *Conn) updateTSRecent(g *segment) {
 		return
 	}
 	now := c.s.st.Now()
-	if (int32(g.opts.TSVal-c.tsRecent) >= 0 || now-c.tsRecentAt > pawsIdle) && g.seq.LessThanEq(c.lastAckSent) {
+	newer := int32(g.opts.TSVal-c.tsRecent) >= 0 || now-c.tsRecentAt > pawsIdle
+	if newer && g.seq.LessThanEq(c.lastAckSent) {
 		c.tsRecent, c.tsRecentAt = g.opts.TSVal, now
 	}
 }

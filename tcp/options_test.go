@@ -373,3 +373,27 @@ func requireSACKHeld(t *testing.T, c *Conn) {
 		require.True(t, b.Right.LessThanEq(at), "block %d [%d,%d) not held past %d", i, b.Left, b.Right, at)
 	}
 }
+
+// A segment that overlaps held out-of-order data is kept up to it; its block reports what is
+// held, not the bytes beyond the later entry that were not kept.
+func TestScriptSACKBlockOverlap(t *testing.T) {
+	sc := newScript(t)
+	c, _ := sc.optConn(peerOffer{sack: true})
+	base := peerISN + 1
+	send := func(off uint32, n int) out {
+		t.Helper()
+		sc.send(seg{flags: fPA, seq: base.Add(off), ack: stackISN + 1, data: string(make([]byte, n))})
+		return sc.expect(flags(fA), ackNum(c.rcvNxt))
+	}
+	blocks := func(o out) [][2]uint32 {
+		var b [][2]uint32
+		for _, blk := range o.opts.SACK[:o.opts.NumSACK] {
+			b = append(b, [2]uint32{uint32(blk.Left - base), uint32(blk.Right - base)})
+		}
+		return b
+	}
+	assert.Equal(t, [][2]uint32{{200, 250}}, blocks(send(200, 50)))
+	assert.Equal(t, [][2]uint32{{100, 250}}, blocks(send(100, 200)), "[250, 300) was not kept")
+	requireSACKHeld(t, c)
+	assert.Equal(t, [][2]uint32{{100, 300}}, blocks(send(250, 50)))
+}

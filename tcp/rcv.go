@@ -463,7 +463,9 @@ func (c *Conn) queueOOO(g *segment) bool {
 	c.ooo[i] = oooEnt{seq: seq, rxEnt: rxEnt{m: g.m, off: uint16(off), len: uint16(n)}}
 	c.nooo++
 	s.ctr.OOOQueued++
-	c.sackNote(g.seq, end)
+	// From the segment's start (what lies before seq is held already) to what was kept: a
+	// back cut by a later entry may have dropped bytes beyond that entry.
+	c.sackNote(g.seq, seq.Add(uint32(n)))
 	return true
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/stack"
 	"github.com/zocket/zocket/wire"
 )
 
@@ -173,6 +174,56 @@ func TestBufferSizing(t *testing.T) {
 			space, err := c.SendSpace()
 			require.NoError(t, err)
 			assert.Equal(t, tc.sq*1460, space)
+		})
+	}
+}
+
+// Under loss, duplication and reordering (SACK and D-SACK blocks built, timestamps patched,
+// the out-of-order queue in use) the data path still allocates nothing, options on or off.
+func TestOptionsPathAllocatesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		attrs []string
+	}{
+		{"options on", nil},
+		{"options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t, tc.attrs...)
+			c, s, _ := p.connect(6100)
+			p.A.SetFaults(stack.Faults{Seed: 5, Drop: 0.05, Duplicate: 0.05, Reorder: 0.05})
+			payload := make([]byte, 3000)
+			buf := make([]byte, 4096)
+			rbuf := [][]byte{buf}
+			blocks := 0
+			round := func() {
+				if n, _ := c.SendSpace(); n >= len(payload) {
+					if _, err := c.SendSingle(payload, 0); err != nil {
+						panic(err)
+					}
+				}
+				p.Step()
+				blocks += s.nsack
+				for {
+					if _, err := s.Recv(rbuf); err != nil {
+						break
+					}
+				}
+				p.Clock.Advance(200_000)
+			}
+			for range 200 {
+				round()
+			}
+			allocs := testing.AllocsPerRun(3000, round)
+			p.A.SetFaults(stack.Faults{})
+			assert.Zero(t, allocs)
+			require.Equal(t, StateEstablished, c.State())
+			assert.NotZero(t, StackCounters(p.B).OOOQueued, "out-of-order data arrived")
+			if tc.attrs == nil {
+				assert.NotZero(t, blocks, "SACK blocks were built")
+			} else {
+				assert.Zero(t, blocks)
+			}
 		})
 	}
 }

@@ -32,8 +32,8 @@ type env struct {
 	t testing.TB
 }
 
-func newEnv(t testing.TB) *env {
-	e := &env{Pair: lab.NewPair(t, "tcp_timewait_ms", "10"), t: t}
+func newEnv(t testing.TB, kv ...string) *env {
+	e := &env{Pair: lab.NewPair(t, append([]string{"tcp_timewait_ms", "10"}, kv...)...), t: t}
 	t.Cleanup(func() {
 		e.idle()
 		zc.Forget(e.A)

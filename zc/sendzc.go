@@ -153,8 +153,9 @@ func (s *state) ZCReleased(m *dpdk.Mbuf, tag uint32, why tcp.ZCReason) {
 // payloads under CopyThreshold, HdrNone buffers, views that do not start their buffer's
 // payload room, and buffers that are already an outstanding SendZC's frame (see the package
 // doc: several SendZC may be outstanding on one buffer); the notification is queued at once
-// and says Copied. A TCP payload must fit the MSS, a UDP one the transmitter's MSS (sent with
-// DF).
+// and says Copied; so is a TCP payload over the connection's MSS (a HdrTCP buffer holds
+// MTU − 40 bytes, timestamps take 12 of a segment), sent as segments. A UDP payload must fit
+// the transmitter's MSS (sent with DF).
 //
 // Errors (bare, no allocation): EINVAL for unknown flags, a zocket of another type or a view
 // outside its buffer; ENOMEM when the pool cannot supply a buffer for a copy, or NotifyCap
@@ -172,7 +173,7 @@ func SendZC(z Zocket, v IOVec, flags int, user uint64) (int, error) {
 	if h := v.H; h.m != nil && h.kind != HdrNone && cap(v.Buf) > 0 && viewOff(h, v.Buf) < headroomOf(h.kind) {
 		return 0, syscall.EINVAL
 	}
-	if !s.zeroCopy(v) {
+	if !s.zeroCopy(v) || overMSS(z, v.Buf) {
 		n, err := copySend(z, v.Buf)
 		if err != nil {
 			return 0, err
@@ -210,6 +211,12 @@ func SendZC(z Zocket, v IOVec, flags int, user uint64) (int, error) {
 	}
 	s.addFrame(i)
 	return n, nil
+}
+
+// overMSS reports whether b is a TCP payload over its connection's MSS: copied, as segments.
+func overMSS(z Zocket, b []byte) bool {
+	c, ok := z.(*tcp.Conn)
+	return ok && len(b) > mss(c)
 }
 
 // zeroCopy reports whether SendZC sends v's buffer itself as the frame: v is a HdrUDP or HdrTCP

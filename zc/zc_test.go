@@ -369,3 +369,50 @@ func TestSendZCENOMEM(t *testing.T) {
 	assert.Equal(t, 0, zc.Completions(e.A).Outstanding(), "no notification after an error")
 	zc.ReleaseIOV(e.A, iov)
 }
+
+// A full HdrTCP buffer (MTU − 40 bytes) is over the MSS of a connection with timestamps (12
+// bytes less): SendZC copies it into segments (notified at once, Copied) rather than failing;
+// without timestamps it goes zero-copy, notified after the ACK.
+func TestSendZCTCPFullBuffer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		kv     []string
+		copied bool
+	}{
+		{"timestamps", nil, true},
+		{"no timestamps", []string{"tcp_timestamps", "0"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.kv...)
+			c, s := e.tcp(8004)
+			iov := make([]zc.IOVec, 1)
+			require.NoError(t, zc.AllocBuffers(e.A, iov, zc.HdrTCP))
+			require.Len(t, iov[0].Buf, 1460)
+			for j := range iov[0].Buf {
+				iov[0].Buf[j] = byte(j * 13)
+			}
+			want := append([]byte(nil), iov[0].Buf...)
+			n, err := zc.SendZC(c, iov[0], 0, 77)
+			require.NoError(t, err)
+			require.Equal(t, 1460, n)
+			cq := zc.Completions(e.A)
+			out := make([]zc.Completion, 2)
+			var got []byte
+			var b [4096]byte
+			polled := 0
+			for i := 0; i < 1000 && (polled == 0 || len(got) < len(want)); i++ {
+				e.Step()
+				if k, err := s.Recv([][]byte{b[:]}); err == nil {
+					got = append(got, b[:k]...)
+				}
+				e.Clock.Advance(1_000_000)
+				polled += cq.Poll(out[polled:])
+			}
+			require.Equal(t, 1, polled)
+			assert.Equal(t, uint64(77), out[0].User)
+			assert.Equal(t, tc.copied, out[0].Copied)
+			assert.Equal(t, want, got)
+			zc.ReleaseIOV(e.A, iov) // the buffer stays the caller's either way
+		})
+	}
+}

@@ -247,6 +247,7 @@ func TestDumpRunningZftcppingpong(t *testing.T) {
 	text := zfstackdump(t, "-dir", dir, "dump", "ping")
 	assert.Regexp(t, `(?m)^TCP ping:\d+ ESTABLISHED$`, text)
 	assert.Regexp(t, `(?m)^tx: snd_nxt=\d+ `, text)
+	assert.Regexp(t, `(?m)^opts: sack=1 ts=1 wscale=1 snd_wscale=\d+ rcv_wscale=\d+$`, text)
 }
 
 // hostile is a control-socket server that answers with terminal escapes in its strings, or

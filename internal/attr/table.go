@@ -188,8 +188,9 @@ var defs = [numIDs]def{
 		components: "zf_stack",
 		summary:    "Sets the maximum number of TCP endpoints (i.e. struct zft).",
 		dpdk: "Not limited to 64 as on the NIC: up to 65535. The connections are made " +
-			"when the stack's first TCP zocket is (about 6 KiB of Go memory each, with " +
-			"their receive rings), so that no SYN or connect allocates.",
+			"when the stack's first TCP zocket is (about 7 KiB of Go memory each with " +
+			"their queues at the default tcp_rcvbuf and tcp_sndbuf, more when the pool " +
+			"lets those grow), so that no SYN or connect allocates.",
 	},
 	MaxTCPListenEndpoints: {
 		name: "max_tcp_listen_endpoints", kind: kindInt, defInt: 16, min: 0, max: 65535,
