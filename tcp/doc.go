@@ -16,13 +16,18 @@
 //
 // # Files
 //
-// demux.go (per-stack state, Deliver, RSTs for closed ports, ISN, counters), listen.go
-// (passive open), connect.go (Handle, active open, the connection's set-up), rcv.go (segment
-// arrival: acceptability, RST/SYN/ACK rules, reassembly, FIN; ZcRecv, ZcRecvDone, Recv),
-// snd.go (template, send queue, Send, transmission, retransmission helpers), timers.go
-// (retransmission, delayed ACK, FIN-WAIT-2, TIME-WAIT on the stack's wheel), conn.go (Conn,
-// State, Err, Close, ShutdownTx), ready.go (muxer readiness, quiescence), options.go
-// (negotiation, timestamps, PAWS), sackrcv.go (the SACK blocks we send), rtt.go (RTT samples).
+// Arrival: demux.go (per-stack state, Deliver, RSTs for closed ports, ISN), rcv.go
+// (acceptability, RST/SYN/ACK rules, processAck, reassembly, FIN; ZcRecv, ZcRecvDone, Recv),
+// options.go (negotiation, timestamps, PAWS), sackrcv.go (the SACK blocks we send), rtt.go
+// (RTT samples). Sending: snd.go (template, send queue, Send, push), alt.go (TX alternatives'
+// hook), zc.go (zero-copy sends). Loss recovery: recovery.go (duplicate ACKs, NewReno, SACK
+// recovery, retransmission), sack.go (the scoreboard), rack.go (RACK-TLP), prr.go
+// (proportional rate reduction), pmtu.go (ICMP frag-needed). Congestion control: cc.go (the
+// interface, NewReno, window validation, idle restart), cubic.go. Time: timers.go
+// (retransmission, probe and reorder timers, delayed ACK, FIN-WAIT-2, TIME-WAIT on the stack's
+// wheel). The rest: conn.go (Conn, State, Err, Close, ShutdownTx), connect.go (Handle, active
+// open, the connection pool), listen.go (passive open), ready.go (muxer readiness,
+// quiescence), counters.go and dump.go (what zfstackdump and Prometheus show).
 //
 // # Design choices
 //
@@ -125,11 +130,12 @@
 //     CwndRestarts). CUBIC keeps any time with nothing in flight out of t.
 //   - Loss recovery. RTO per RFC 6298: 1 s before a sample, SRTT/RTTVAR with α = 1/8, β = 1/4,
 //     K = 4 and a 1 ms clock granularity, clamped to tcp_rto_min_ms..tcp_rto_max_ms, doubled
-//     per timeout (kept until the next sample), Karn's rule (no sample from a retransmitted
-//     segment), 3 s after a lost SYN. A timeout sets ssthresh by the congestion control
-//     (once per episode; max(FlightSize/2, 2·SMSS) with NewReno), cwnd = 1 SMSS, and goes
-//     back N from SND.UNA; after tcp_retries
-//     timeouts without progress the connection sends a RST and ends with ETIMEDOUT. Fast
+//     per timeout (kept until the next sample), Karn's rule (no send-time sample from a
+//     retransmitted segment; with timestamps the echo gives one, rtt.go), 3 s after a lost
+//     SYN. A timeout sets ssthresh by the congestion control (once per episode;
+//     max(FlightSize/2, 2·SMSS) with NewReno), cwnd = 1 SMSS, and goes back N from SND.UNA;
+//     after tcp_retries timeouts without progress the connection sends a RST and ends with
+//     ETIMEDOUT. Fast
 //     retransmit on the third duplicate ACK (same ACK, no data, no window change, data in
 //     flight; RFC 5681 §2), NewReno recovery per RFC 6582: cwnd = ssthresh + 3·SMSS, inflated
 //     per further duplicate; a partial ACK retransmits the next hole and deflates; a full ACK
