@@ -125,24 +125,7 @@ func TestKernelLossBothWays(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "dst.bin")
 	out, done = lab.Background(t, k.Command("socat", "-u", "-b", "65536", "TCP4-LISTEN:7003,reuseaddr", "CREATE:"+dst))
 	raddr := netip.MustParseAddrPort(k.Peer + ":7003")
-	c = nil
-	deadline := time.Now().Add(30 * time.Second)
-	for c == nil || c.State() != StateEstablished {
-		require.True(t, time.Now().Before(deadline), "no connection to socat")
-		if c == nil || c.State() == StateClose {
-			if c != nil {
-				c.Close()
-				time.Sleep(20 * time.Millisecond)
-			}
-			hd, err := NewHandle(s, nil)
-			require.NoError(t, err)
-			c, err = hd.Connect(raddr)
-			require.NoError(t, err)
-		}
-		for i := 0; i < 64; i++ {
-			s.Perform()
-		}
-	}
+	c = connectRetry(t, s, 30*time.Second, raddr)
 	hs := sha256.New()
 	tx := progress{c: c}
 	start = time.Now()

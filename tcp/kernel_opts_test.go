@@ -37,7 +37,7 @@ func TestKernelOptions(t *testing.T) {
 			var c *Conn
 			if tc.active {
 				_, done := lab.Background(t, k.Command("socat", "-u", "TCP4-LISTEN:7010,reuseaddr", "SYSTEM:cat >/dev/null"))
-				c = connectRetry(t, s, netip.MustParseAddrPort(k.KernelIP+":7010"))
+				c = connectRetry(t, s, 10*time.Second, netip.MustParseAddrPort(k.KernelIP+":7010"))
 				defer func() { closeAndWaitQuiet(t, s, c, done) }()
 			} else {
 				l, err := Listen(s, netip.MustParseAddrPort(k.StackIP+":7010"), nil)
@@ -88,30 +88,6 @@ func ssInfo(t *testing.T, k *lab.Kernel, c *Conn) string {
 	out := k.Exec(t, "ss", "-tineH", "dst", c.LocalAddr().String()) // -e: iproute2 6.1 prints ts and sack only then
 	require.NotEmpty(t, strings.TrimSpace(out), "ss sees no connection to %v", c.LocalAddr())
 	return strings.Join(strings.Fields(out), " ")
-}
-
-// connectRetry connects s to raddr, again while the Linux listener is not up yet.
-func connectRetry(t *testing.T, s *stack.Stack, raddr netip.AddrPort) *Conn {
-	t.Helper()
-	var c *Conn
-	deadline := time.Now().Add(10 * time.Second)
-	for c == nil || c.State() != StateEstablished {
-		require.True(t, time.Now().Before(deadline), "no connection to %v", raddr)
-		if c == nil || c.State() == StateClose {
-			if c != nil {
-				c.Close()
-				time.Sleep(20 * time.Millisecond)
-			}
-			h, err := NewHandle(s, nil)
-			require.NoError(t, err)
-			c, err = h.Connect(raddr)
-			require.NoError(t, err)
-		}
-		for i := 0; i < 64; i++ {
-			s.Perform()
-		}
-	}
-	return c
 }
 
 // closeAndWaitQuiet closes c and performs s until the peer command has exited.

@@ -179,13 +179,30 @@ func TestKernelConnectToSocat(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "dst.bin")
 	out, done := lab.Background(t, k.Command("socat", "-u", "-b", "65536", "TCP4-LISTEN:7001,reuseaddr", "CREATE:"+dst))
 	raddr := netip.MustParseAddrPort(k.KernelIP + ":7001")
+	c := connectRetry(t, s, 10*time.Second, raddr)
+	hs := sha256.New()
+	start := time.Now()
+	sendStream(t, s, c, kernelBytes, 2, hs, 50*time.Second, nil)
+	elapsed := time.Since(start)
+	closeAndWait(t, s, c, done, out, 10*time.Second)
+	assert.Equal(t, StateTimeWait, c.State())
+	assert.Equal(t, hex.EncodeToString(hs.Sum(nil)), fileSHA256(t, dst), "SHA-256 of the file socat wrote")
+	require.NoError(t, c.Close())
+	t.Logf("zocket → Linux: %d MiB in %v (%.2f Gbit/s); %s", kernelBytes>>20, elapsed,
+		float64(kernelBytes)*8/elapsed.Seconds()/1e9, fmt.Sprintf("%+v", StackCounters(s)))
+}
+
+// connectRetry connects s to raddr, again while the Linux listener is not up yet (refused),
+// for up to timeout.
+func connectRetry(t *testing.T, s *stack.Stack, timeout time.Duration, raddr netip.AddrPort) *Conn {
+	t.Helper()
 	var c *Conn
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for c == nil || c.State() != StateEstablished {
-		require.True(t, time.Now().Before(deadline), "no connection to socat")
+		require.True(t, time.Now().Before(deadline), "no connection to %v", raddr)
 		if c == nil || c.State() == StateClose {
 			if c != nil {
-				c.Close() // socat not listening yet: refused, try again
+				c.Close()
 				time.Sleep(20 * time.Millisecond)
 			}
 			h, err := NewHandle(s, nil)
@@ -197,14 +214,5 @@ func TestKernelConnectToSocat(t *testing.T) {
 			s.Perform()
 		}
 	}
-	hs := sha256.New()
-	start := time.Now()
-	sendStream(t, s, c, kernelBytes, 2, hs, 50*time.Second, nil)
-	elapsed := time.Since(start)
-	closeAndWait(t, s, c, done, out, 10*time.Second)
-	assert.Equal(t, StateTimeWait, c.State())
-	assert.Equal(t, hex.EncodeToString(hs.Sum(nil)), fileSHA256(t, dst), "SHA-256 of the file socat wrote")
-	require.NoError(t, c.Close())
-	t.Logf("zocket → Linux: %d MiB in %v (%.2f Gbit/s); %s", kernelBytes>>20, elapsed,
-		float64(kernelBytes)*8/elapsed.Seconds()/1e9, fmt.Sprintf("%+v", StackCounters(s)))
+	return c
 }
