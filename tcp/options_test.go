@@ -228,13 +228,7 @@ func TestScriptSACKBlocks(t *testing.T) {
 				sc.send(seg{flags: fPA, seq: base.Add(off), ack: stackISN + 1, data: string(data), opts: opts})
 				return sc.expect(flags(fA), ackNum(c.rcvNxt))
 			}
-			blocks := func(o out) [][2]uint32 {
-				var b [][2]uint32
-				for _, blk := range o.opts.SACK[:o.opts.NumSACK] {
-					b = append(b, [2]uint32{uint32(blk.Left - base), uint32(blk.Right - base)})
-				}
-				return b
-			}
+			blocks := func(o out) [][2]uint32 { return sackOffsets(o, base) }
 			// Islands at 100, 300, 500, 700, 900 (100 bytes each, holes between).
 			assert.Equal(t, [][2]uint32{{100, 200}}, blocks(send(100, 100)))
 			assert.Equal(t, [][2]uint32{{300, 400}, {100, 200}}, blocks(send(300, 100)))
@@ -278,13 +272,7 @@ func TestScriptDSACK(t *testing.T) {
 			opts: tsOpt(peerTSVal, 0)})
 		return sc.expect(flags(fA), ackNum(c.rcvNxt))
 	}
-	blocks := func(o out) [][2]uint32 {
-		var b [][2]uint32
-		for _, blk := range o.opts.SACK[:o.opts.NumSACK] {
-			b = append(b, [2]uint32{uint32(blk.Left - base), uint32(blk.Right - base)})
-		}
-		return b
-	}
+	blocks := func(o out) [][2]uint32 { return sackOffsets(o, base) }
 	sc.send(seg{flags: fPA, seq: base, ack: stackISN + 1, data: string(make([]byte, 100)), opts: tsOpt(peerTSVal, 0)})
 	sc.emitted() // delayed ACK or not: not what this test is about
 	assert.Equal(t, [][2]uint32{{0, 100}}, blocks(send(0, 100)), "a whole duplicate")
@@ -385,15 +373,18 @@ func TestScriptSACKBlockOverlap(t *testing.T) {
 		sc.send(seg{flags: fPA, seq: base.Add(off), ack: stackISN + 1, data: string(make([]byte, n))})
 		return sc.expect(flags(fA), ackNum(c.rcvNxt))
 	}
-	blocks := func(o out) [][2]uint32 {
-		var b [][2]uint32
-		for _, blk := range o.opts.SACK[:o.opts.NumSACK] {
-			b = append(b, [2]uint32{uint32(blk.Left - base), uint32(blk.Right - base)})
-		}
-		return b
-	}
+	blocks := func(o out) [][2]uint32 { return sackOffsets(o, base) }
 	assert.Equal(t, [][2]uint32{{200, 250}}, blocks(send(200, 50)))
 	assert.Equal(t, [][2]uint32{{100, 250}}, blocks(send(100, 200)), "[250, 300) was not kept")
 	requireSACKHeld(t, c)
 	assert.Equal(t, [][2]uint32{{100, 300}}, blocks(send(250, 50)))
+}
+
+// sackOffsets is the SACK blocks of an emitted segment as offsets from base.
+func sackOffsets(o out, base wire.Seq) [][2]uint32 {
+	var b [][2]uint32
+	for _, blk := range o.opts.SACK[:o.opts.NumSACK] {
+		b = append(b, [2]uint32{uint32(blk.Left - base), uint32(blk.Right - base)})
+	}
+	return b
 }
