@@ -143,7 +143,7 @@ func newDescs() *descs {
 		}
 	})
 	d.drops = add("zocket_drops_total", "Packets dropped by the stack and its transports, by reason.", "reason")
-	d.faults = add("zocket_fault_shim_frames_total", "Frames the test fault shim dropped, duplicated, reordered or corrupted.", "action")
+	d.faults = add("zocket_fault_shim_frames_total", "Frames the test fault shim dropped, duplicated, reordered, corrupted or tail-dropped (link emulation queue).", "action")
 	for c := range stack.NumTransportCounters {
 		tc := stack.TransportCounter(c)
 		d.transport[tc.Name()] = add("zocket_"+tc.Name()+"_total", tc.Help())
