@@ -8,9 +8,10 @@
 // Each NAME=… argument is one line of the chart, named NAME in the legend; several files after
 // one name (a row's rounds) are merged into one distribution first (rtt.Recorder.AddPoints).
 // The 100 % point (the maximum) is drawn at 1/(1−percentile) = the total count, where the
-// largest of N samples sits. -logy puts the latency on a log scale too. The output format
-// follows the file's extension (svg, png, pdf, eps); values are taken as nanoseconds. Exit
-// status 2 for a usage error, 1 when a file cannot be read or parsed or the chart not written.
+// largest of N samples sits. -logy puts the latency on a log scale too (decades labelled 1 µs,
+// 10 µs, …). The output format follows the file's extension (svg, png, pdf, eps); values are
+// taken as nanoseconds. Exit status 2 for a usage error, 1 when a file cannot be read or parsed
+// or the chart not written.
 package main
 
 import (
@@ -97,13 +98,16 @@ func chart(title string, logY bool, ss []series) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "percentile"
-	p.Y.Label.Text = "round trip (ns)"
+	p.Y.Label.Text = "round trip"
+	if !logY {
+		p.Y.Label.Text = "round trip (ns)"
+	}
 	p.X.Scale = plot.LogScale{}
 	p.Legend.Top = true
 	p.Legend.Left = true
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = plot.TickerFunc(durationTicks)
 	}
 	p.Add(plotter.NewGrid())
 	maxX := 10.0
@@ -171,4 +175,28 @@ func percentileTicks(maxX float64) []plot.Tick {
 		}
 	}
 	return ticks
+}
+
+// durationTicks is plot.LogTicks with the decades labelled as durations (100 ns, 1 µs, …).
+func durationTicks(lo, hi float64) []plot.Tick {
+	ticks := plot.LogTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = durationLabel(ticks[i].Value)
+		}
+	}
+	return ticks
+}
+
+// durationLabel writes ns nanoseconds in the largest unit that keeps it ≥ 1.
+func durationLabel(ns float64) string {
+	for _, u := range []struct {
+		scale float64
+		unit  string
+	}{{1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}} {
+		if ns >= u.scale {
+			return strconv.FormatFloat(ns/u.scale, 'g', -1, 64) + " " + u.unit
+		}
+	}
+	return strconv.FormatFloat(ns, 'g', -1, 64) + " ns"
 }

@@ -73,6 +73,26 @@ func TestPlotsTwoRows(t *testing.T) {
 	assert.NotContains(t, texts, "99.999%", "the axis ends near 1/(1-p) = 40,000, the merged count")
 }
 
+func TestLogYLabelsDurations(t *testing.T) {
+	dir := t.TempDir()
+	floor := writeHgrm(t, dir, "floor.hgrm", 400, 20_000)
+	out := filepath.Join(dir, "chart.svg")
+	var stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"-logy", "-o", out, "floor=" + floor}, &stderr), stderr.String())
+	doc, err := os.ReadFile(out)
+	require.NoError(t, err)
+	_, texts := svgTexts(t, doc)
+	for _, want := range []string{"1 µs", "round trip"} { // the axis spans 400 ns to 8 µs
+		assert.Contains(t, texts, want)
+	}
+	for _, tc := range []struct {
+		ns   float64
+		want string
+	}{{1, "1 ns"}, {500, "500 ns"}, {1000, "1 µs"}, {25_000, "25 µs"}, {1e6, "1 ms"}, {3e9, "3 s"}} {
+		assert.Equal(t, tc.want, durationLabel(tc.ns))
+	}
+}
+
 func TestMergesRounds(t *testing.T) {
 	dir := t.TempDir()
 	a := writeHgrm(t, dir, "a.hgrm", 400, 1000)
