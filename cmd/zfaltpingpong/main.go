@@ -16,7 +16,7 @@
 // The stack's alt_count is raised to N when lower. -sockperf, -bulk and -sink behave as in
 // zftcppingpong (no alternatives).
 //
-// Options -c, -config, -v, -gc, -hk, -wait, -bulk, -sink, -w, -alts are zocket's; the rest
+// Options -c, -config, -v, -gc, -hk, -wait, -bulk, -sink, -w, -alts, -hgrm are zocket's; the rest
 // are TCPDirect's.
 package main
 

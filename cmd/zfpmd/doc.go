@@ -25,6 +25,9 @@
 //
 //	rtt_ns n=N min=… mean=… p50=… p99=… p999=… max=…
 //
+// and with -hgrm FILE also writes the round trips' HdrHistogram percentile distribution to
+// FILE (.hgrm text, values in ns; scripts/bench -plot draws them).
+//
 // The forwarding modes print a testpmd-like line per port every -stats seconds (RX-packets,
 // RX-missed, RX-bytes, RX-nombuf, TX-packets, TX-errors, TX-bytes, fwd-drops, Rx-pps, Tx-pps,
 // Rx-Gbps, Tx-Gbps; counters from rte_eth_stats, rates since the previous line) and end with

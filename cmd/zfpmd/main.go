@@ -38,6 +38,7 @@ type config struct {
 	eal        string
 	devs       devList
 	metrics    string // -metrics ADDR
+	hgrm       string // -hgrm FILE
 	cpu        int
 	n          int64
 	warmup     int64
@@ -108,11 +109,13 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.pause, "pause", false, "rte_pause-like PAUSE instruction after an empty poll")
 	fs.IntVar(&c.peer, "peer", 1, "c2c: the other `CPU`")
 	fs.BoolVar(&c.zc, "zc", true, "memif clients: add zero-copy=yes when EAL runs on hugepages with --single-file-segments\n(the client then lends its mbufs to the link instead of copying)")
+	hgrm := zfapp.HgrmFlag(fs)
 	fs.StringVar(&c.metrics, "metrics", "", "serve the ports' counters as Prometheus metrics on `ADDR` (host:port) at /metrics")
 	fs.DurationVar(&c.hk, "hk", 2*time.Millisecond, "ping/pong: yield to the Go scheduler at an agreed quiet moment every `DURATION` (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	c.hgrm = *hgrm
 	rest := fs.Args()
 	if len(rest) != 1 {
 		fs.Usage()

@@ -439,5 +439,5 @@ func (c *config) runPing(port dpdk.Port, pool *dpdk.Pool, stop *atomic.Bool, pl 
 		fmt.Fprintf(stderr, "diag ping lost_in_warmup=%d lost_measured=%d hk_yields_ns_total=%d\n", lostWarm, p.lost-lostWarm, int64(float64(yieldCycles)*nsPerCycle))
 	}
 	fmt.Fprintln(stdout, s.Line())
-	return nil
+	return rec.WriteHgrmFile(c.hgrm)
 }

@@ -35,7 +35,7 @@
 // fault shim (stack.Faults) on the frames this side sends, deterministic for a given seed; give
 // both sides one, with different seeds, to lose frames both ways (scripts/bench tcp-loss).
 //
-// Options -c, -config, -v, -gc, -hk, -wait, -linger, -bulk, -sink, -w, -faults are zocket's;
+// Options -c, -config, -v, -gc, -hk, -wait, -linger, -bulk, -sink, -w, -faults, -hgrm are zocket's;
 // the rest are TCPDirect's. -w warms the send path (Conn.SendSingleWarm) while the ping waits.
 package main
 

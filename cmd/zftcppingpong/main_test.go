@@ -16,6 +16,7 @@ import (
 
 	"github.com/zocket/zocket/internal/ealtest"
 	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/internal/rtt"
 )
 
 func TestMain(m *testing.M) { ealtest.Main(m, nil) }
@@ -28,7 +29,8 @@ func TestPingAgainstLinuxEcho(t *testing.T) {
 			k := lab.NewKernelForTool(t, 71+i)
 			lab.Start(t, k.Command("socat", "-T", "30", "TCP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
 			var stdout, stderr strings.Builder
-			args := append([]string{"-c", "-1", "-v", "-s", "32", "-i", "300", "-r", "20", "-hk", "1ms"}, extra...)
+			hgrm := filepath.Join(t.TempDir(), "rtt.hgrm")
+			args := append([]string{"-c", "-1", "-v", "-s", "32", "-i", "300", "-r", "20", "-hk", "1ms", "-hgrm", hgrm}, extra...)
 			args = append(args, "ping", k.KernelIP+":7000")
 			code := run(args, &stdout, &stderr, nil)
 			require.Zero(t, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
@@ -36,6 +38,12 @@ func TestPingAgainstLinuxEcho(t *testing.T) {
 			assert.Contains(t, out, "mean round-trip time:")
 			assert.Regexp(t, `(?m)^32 +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +300$`, out)
 			assert.Regexp(t, `(?m)^rtt_ns n=300 min=\d+ mean=\d+ p50=\d+ p99=\d+ p999=\d+ max=\d+$`, out)
+			f, err := os.Open(hgrm)
+			require.NoError(t, err, "-hgrm wrote its file")
+			defer f.Close()
+			pts, err := rtt.ReadHgrm(f)
+			require.NoError(t, err)
+			assert.Equal(t, int64(300), pts[len(pts)-1].Count, "the measured round trips, not the warm-ups")
 		})
 	}
 }

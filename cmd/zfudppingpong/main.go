@@ -27,7 +27,7 @@
 // The pong waits for its first ping forever unless -wait says otherwise (the ping gives up after
 // 30 s); at exit -linger bounds the wait for queued datagrams to leave.
 //
-// Options -c, -config, -v, -gc, -hk, -wait, -idle, -linger are zocket's; the rest are TCPDirect's.
+// Options -c, -config, -v, -gc, -hk, -wait, -idle, -linger, -hgrm are zocket's; the rest are TCPDirect's.
 package main
 
 import (
@@ -56,6 +56,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, nil)) }
 
 type config struct {
 	metrics       string // -metrics ADDR
+	hgrm          string // -hgrm FILE
 	mode          string
 	local, remote netip.AddrPort
 	size          int
@@ -91,6 +92,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("zfudppingpong", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	metricsAddr := zfapp.MetricsFlag(fs)
+	hgrm := zfapp.HgrmFlag(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
 	fs.IntVar(&c.size, "s", 64, "payload `SIZE` in bytes")
 	fs.Int64Var(&c.iter, "i", 1_000_000, "measured `ITERATIONS`")
@@ -112,7 +114,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.metrics, c.linger = *metricsAddr, *linger
+	c.metrics, c.linger, c.hgrm = *metricsAddr, *linger, *hgrm
 	if len(pos) < 2 || len(pos) > 3 {
 		fs.Usage()
 		return nil, errors.New("zfudppingpong: expected ping|pong LOCAL:PORT REMOTE:PORT")
@@ -357,7 +359,7 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "diag ping lost=%d\n", lost)
 	}
 	rec.WriteReport(stdout, c.size, c.pct, c.full)
-	return nil
+	return rec.WriteHgrmFile(c.hgrm)
 }
 
 func (l *loop) pong(stderr io.Writer) error {

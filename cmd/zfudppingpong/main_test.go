@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/zocket/zocket/internal/ealtest"
 	"github.com/zocket/zocket/internal/lab"
+	"github.com/zocket/zocket/internal/rtt"
 )
 
 func TestMain(m *testing.M) { ealtest.Main(m, nil) }
@@ -28,7 +31,8 @@ func TestPingAgainstLinuxEcho(t *testing.T) {
 			lab.Start(t, k.Command("socat", "-T", "30", "UDP4-LISTEN:7000,bind="+k.KernelIP, "PIPE"))
 			time.Sleep(100 * time.Millisecond)
 			var stdout, stderr strings.Builder
-			args := append([]string{"-c", "-1", "-v", "-s", "32", "-i", "300", "-r", "20", "-hk", "1ms"}, extra...)
+			hgrm := filepath.Join(t.TempDir(), "rtt.hgrm")
+			args := append([]string{"-c", "-1", "-v", "-s", "32", "-i", "300", "-r", "20", "-hk", "1ms", "-hgrm", hgrm}, extra...)
 			args = append(args, "ping", k.StackIP+":6000", k.KernelIP+":7000")
 			code := run(args, &stdout, &stderr, nil)
 			require.Zero(t, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
@@ -37,6 +41,12 @@ func TestPingAgainstLinuxEcho(t *testing.T) {
 			assert.Contains(t, out, "size       mean      min   median      max     %ile   stddev       iter")
 			assert.Regexp(t, `(?m)^32 +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +300$`, out)
 			assert.Regexp(t, `(?m)^rtt_ns n=300 min=\d+ mean=\d+ p50=\d+ p99=\d+ p999=\d+ max=\d+$`, out)
+			f, err := os.Open(hgrm)
+			require.NoError(t, err, "-hgrm wrote its file")
+			defer f.Close()
+			pts, err := rtt.ReadHgrm(f)
+			require.NoError(t, err)
+			assert.Equal(t, int64(300), pts[len(pts)-1].Count, "the measured round trips, not the warm-ups")
 			assert.Regexp(t, `num_gc_before=(\d+) num_gc_after=(\d+)`, stderr.String())
 		})
 	}

@@ -35,6 +35,7 @@ type Tool struct {
 type config struct {
 	mode     string
 	metrics  string // -metrics ADDR
+	hgrm     string // -hgrm FILE
 	addr     netip.AddrPort
 	size     int
 	iter     int64
@@ -79,6 +80,7 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet(tool.Name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	metricsAddr := zfapp.MetricsFlag(fs)
+	hgrm := zfapp.HgrmFlag(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, strings.ReplaceAll(usageText, "NAME", tool.Name)); fs.PrintDefaults() }
 	fs.IntVar(&c.size, "s", 64, "message `SIZE` in bytes")
 	fs.Int64Var(&c.iter, "i", 1_000_000, "measured `ITERATIONS`")
@@ -105,7 +107,7 @@ func parse(tool Tool, args []string, stderr io.Writer) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.metrics, c.linger = *metricsAddr, *linger
+	c.metrics, c.linger, c.hgrm = *metricsAddr, *linger, *hgrm
 	if len(pos) != 2 {
 		fs.Usage()
 		return nil, errors.New(tool.Name + ": expected ping|pong HOST:PORT")
@@ -392,7 +394,7 @@ func (l *loop) ping(stdout, stderr io.Writer) error {
 		sch.Answered(st.Now(), sentNs)
 	}
 	rec.WriteReport(stdout, c.size, c.pct, c.full)
-	return nil
+	return rec.WriteHgrmFile(c.hgrm)
 }
 
 // pong echoes every byte until the peer closes. What the send queue cannot take at once stays

@@ -81,6 +81,12 @@ func MetricsFlag(fs *flag.FlagSet) *string {
 	return fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (host:port; :PORT means every interface) at /metrics")
 }
 
+// HgrmFlag registers the -hgrm flag of every latency tool and returns its value: the file the
+// ping writes its round trips' percentile distribution to (rtt.Recorder.WriteHgrmFile).
+func HgrmFlag(fs *flag.FlagSet) *string {
+	return fs.String("hgrm", "", "ping: write the round trips' HdrHistogram percentile distribution (.hgrm, ns) to `FILE`")
+}
+
 // ServeMetrics serves the stack's metrics on addr at /metrics until Close; "" does nothing.
 func (app *App) ServeMetrics(addr string) error {
 	stop, err := metrics.Serve(addr, metrics.NewCollector(app.Stack))

@@ -16,7 +16,7 @@ row_alts() {
 		zk_bg alts-pong "$BIN/zfaltpingpong" -v -c "$PONG_CPU" -s 64 -alts 3 pong 198.18.0.1:20002
 	pong=$ZK_LAST_PID
 	out=$(ZF_ATTR=$(alts_attr client 198.18.0.2 02:00:00:00:00:02 "$sock") \
-		"$BIN/zfaltpingpong" -v -c "$PING_CPU" -s 64 -i "$N" ping 198.18.0.1:20002 2>"$ZK_TMP/alts-ping.log") || {
+		"$BIN/zfaltpingpong" -v -c "$PING_CPU" -s 64 -i "$N" ${ZK_HGRM:+-hgrm "$ZK_HGRM"} ping 198.18.0.1:20002 2>"$ZK_TMP/alts-ping.log") || {
 		cat "$ZK_TMP/alts-ping.log" "$ZK_TMP/alts-pong.log" >&2
 		return 1
 	}

@@ -9,7 +9,7 @@ row_floor() {
 	sock=$(zk_sock floor)
 	zk_bg floor-pong "$BIN/zfpmd" -v -c "$PONG_CPU" -dev "net_memif0,role=server,socket=$sock" pong
 	pong=$ZK_LAST_PID
-	out=$("$BIN/zfpmd" -v -c "$PING_CPU" -dev "net_memif0,role=client,socket=$sock" -s 64 -n "$N" ping 2>"$ZK_TMP/floor-ping.log") || {
+	out=$("$BIN/zfpmd" -v -c "$PING_CPU" -dev "net_memif0,role=client,socket=$sock" -s 64 -n "$N" ${ZK_HGRM:+-hgrm "$ZK_HGRM"} ping 2>"$ZK_TMP/floor-ping.log") || {
 		cat "$ZK_TMP/floor-ping.log" "$ZK_TMP/floor-pong.log" >&2
 		return 1
 	}

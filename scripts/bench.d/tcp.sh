@@ -27,7 +27,7 @@ tcp_pingpong() {
 	pong=$ZK_LAST_PID
 	# shellcheck disable=SC2086
 	out=$(ZF_ATTR=$(tcp_attr client 198.18.0.2 02:00:00:00:00:02 "$sock" "$memif") \
-		"$BIN/zftcppingpong" -v -c "$PING_CPU" -s 64 -i "$iter" $ping_flags ping "198.18.0.1:$port" 2>"$ZK_TMP/$row-ping.log") || {
+		"$BIN/zftcppingpong" -v -c "$PING_CPU" -s 64 -i "$iter" $ping_flags ${ZK_HGRM:+-hgrm "$ZK_HGRM"} ping "198.18.0.1:$port" 2>"$ZK_TMP/$row-ping.log") || {
 		cat "$ZK_TMP/$row-ping.log" "$ZK_TMP/$row-pong.log" >&2
 		return 1
 	}

@@ -16,7 +16,7 @@ row_udp() {
 		zk_bg udp-pong "$BIN/zfudppingpong" -v -c "$PONG_CPU" -s 64 -i "$N" pong 198.18.0.1:20000 198.18.0.2:20000
 	pong=$ZK_LAST_PID
 	out=$(ZF_ATTR="interface=net_memif0,role=client,socket=$sock;local_ip=198.18.0.2/24;mac=02:00:00:00:00:02;n_bufs=2047" \
-		"$BIN/zfudppingpong" -v -c "$PING_CPU" -s 64 -i "$N" ping 198.18.0.2:20000 198.18.0.1:20000 2>"$ZK_TMP/udp-ping.log") || {
+		"$BIN/zfudppingpong" -v -c "$PING_CPU" -s 64 -i "$N" ${ZK_HGRM:+-hgrm "$ZK_HGRM"} ping 198.18.0.2:20000 198.18.0.1:20000 2>"$ZK_TMP/udp-ping.log") || {
 		cat "$ZK_TMP/udp-ping.log" "$ZK_TMP/udp-pong.log" >&2
 		return 1
 	}
