@@ -1,6 +1,8 @@
 # tcp.sh: TCP rows (tcp/, cmd/zftcppingpong).
 #   tcp         zftcppingpong pong (PONG_CPU) and ping (PING_CPU) over net_memif between two
 #               processes, 64-byte messages, N round trips
+#   tcp-bare    the tcp row with TCP's options off (tcp_sack=0, tcp_timestamps=0,
+#               tcp_window_scaling=0: TCPDirect's bare 20-byte headers), to read their cost
 #   kernel-tcp  Linux TCP between two network namespaces over a veth (198.18.201.0/24):
 #               sockperf sr --tcp and sockperf pp --tcp --nonblocked (busy-polling), 64-byte
 #               messages, about N round trips (sockperf runs for a time: N × 8 µs, at least
@@ -9,7 +11,7 @@
 #               seconds, one core each side; row=tcp-bulk gbps=… from the receiver
 # The stacks of every TCP row (these, alts, tcp-loss) take ZK_TCP_ATTR's attributes last
 # (zk_tcp_attr, lib.sh), e.g. ZK_TCP_ATTR="tcp_delayed_ack=0" scripts/bench tcp.
-ROWS+=(tcp kernel-tcp tcp-bulk)
+ROWS+=(tcp tcp-bare kernel-tcp tcp-bulk)
 
 tcp_attr() { # role ip mac sock [memif devargs, e.g. ,zero-copy=no]
 	zk_tcp_attr "interface=net_memif0,role=$1,socket=$4${5:-};local_ip=$2/24;mac=$3;n_bufs=4095;max_tcp_endpoints=16"
@@ -39,6 +41,11 @@ tcp_pingpong() {
 }
 
 row_tcp() { tcp_pingpong tcp 20000 "$N" "" ""; }
+
+row_tcp_bare() {
+	ZK_TCP_ATTR="tcp_sack=0;tcp_timestamps=0;tcp_window_scaling=0${ZK_TCP_ATTR:+;$ZK_TCP_ATTR}" \
+		tcp_pingpong tcp-bare 20002 "$N" "" ""
+}
 
 row_kernel_tcp() { zk_kernel_sockperf kernel-tcp --tcp 201 11112 8e-6; }
 
