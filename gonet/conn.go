@@ -2,8 +2,8 @@ package gonet
 
 import (
 	"io"
-	"os"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"

@@ -272,4 +272,3 @@ func (s *Stack) yield() {
 		runtime.Gosched()
 	}
 }
-
