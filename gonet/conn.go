@@ -89,7 +89,7 @@ func (c *TCPConn) Read(b []byte) (int, error) {
 		if err == syscall.EAGAIN {
 			drain(c.w.rd)
 			c.s.unlock()
-			<-c.w.rd
+			c.s.wait(c.w.rd)
 			continue
 		}
 		c.s.unlock()
@@ -142,7 +142,7 @@ func (c *TCPConn) Write(b []byte) (int, error) {
 			if err == syscall.ENOMEM {
 				time.Sleep(20 * time.Microsecond)
 			} else {
-				<-c.w.wr
+				c.s.wait(c.w.wr)
 			}
 			continue
 		}

@@ -140,7 +140,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if err == syscall.EAGAIN {
 			drain(l.w.rd)
 			l.s.unlock()
-			<-l.w.rd
+			l.s.wait(l.w.rd)
 			continue
 		}
 		if err != nil {

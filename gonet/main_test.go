@@ -31,7 +31,7 @@ var pairAttrs = []string{"tcp_timewait_ms", "100", "max_tcp_endpoints", "128"}
 func open(t testing.TB, port, ip, mac string, opts []gonet.Option, kv ...string) *gonet.Stack {
 	t.Helper()
 	a := lab.Attr(t, append([]string{"interface", port, "local_ip", ip + "/24", "mac", mac}, append(pairAttrs, kv...)...)...)
-	s, err := gonet.Open(a, opts...)
+	s, err := gonet.Open(a, append([]gonet.Option{gonet.WithLinger(500 * time.Millisecond)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s

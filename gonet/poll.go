@@ -2,6 +2,7 @@ package gonet
 
 import (
 	"errors"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -126,13 +127,23 @@ func (z *sleeper) prime() bool {
 	return z.st.PrimeWaitFD() == nil
 }
 
-// busyPoll runs the reactor without pause until Close.
+// busyPoll runs the reactor without pause until Close, napping while a blocked caller polls
+// in its place (wait).
 func (s *Stack) busyPoll() {
 	for !s.stop.Load() {
+		if s.spinner.Load() {
+			time.Sleep(napMax)
+			continue
+		}
 		s.mu.Lock()
-		s.turn()
+		n := s.turn()
 		s.mu.Unlock()
 		s.yield()
+		if n > 0 {
+			// A woken caller is queued on this P (channel wake-ups go to the waker's P):
+			// let it run now rather than at the next preemption.
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -146,6 +157,7 @@ func (s *Stack) sleepPoll() {
 			s.mu.Unlock()
 			idleSince, nap = time.Time{}, napFirst
 			s.yield()
+			runtime.Gosched() // as in busyPoll
 			continue
 		}
 		now := time.Now()
@@ -168,5 +180,33 @@ func (s *Stack) sleepPoll() {
 		}
 		s.sleeping.Store(false)
 		nap = min(2*nap, napMax)
+	}
+}
+
+// wait blocks a caller until a wake-up arrives on ch. In busy-poll mode one blocked caller at a
+// time polls the stack itself, between the turns of callers that want the lock, while the
+// poller naps: the wake-up then needs no hand-over between goroutines (on a machine with few
+// cores, the poller and the woken caller would compete for them). The others sleep on ch,
+// woken by the spinning caller's turns as they would be by the poller's.
+func (s *Stack) wait(ch chan struct{}) {
+	if s.opt.mode != BusyPoll || !s.spinner.CompareAndSwap(false, true) {
+		<-ch
+		return
+	}
+	defer s.spinner.Store(false)
+	for {
+		select {
+		case <-ch:
+			return
+		default:
+		}
+		if s.want.Load() > 0 || !s.mu.TryLock() {
+			runtime.Gosched()
+			continue
+		}
+		if !s.closed {
+			s.turn()
+		}
+		s.mu.Unlock()
 	}
 }

@@ -45,11 +45,12 @@ func WithLinger(d time.Duration) Option { return func(o *options) { o.linger = d
 // Stack is a zocket stack driven by a goroutine of its own (the poller), with net.Conn,
 // net.Listener and net.PacketConn on top. Its methods are safe from any goroutine.
 type Stack struct {
-	mu   sync.Mutex   // held by the poller for one reactor turn, by callers for one zocket call
-	want atomic.Int32 // callers waiting for mu: the poller lets them in before its next turn
-	st   *stack.Stack
-	mux  *stack.Muxer
-	opt  options
+	mu      sync.Mutex   // held by the poller for one reactor turn, by callers for one zocket call
+	want    atomic.Int32 // callers waiting for mu: the poller lets them in before its next turn
+	spinner atomic.Bool  // a blocked caller polls the stack in the poller's place (busy-poll mode)
+	st      *stack.Stack
+	mux     *stack.Muxer
+	opt     options
 
 	closed bool      // Close began (under mu)
 	slots  []*waiter // registered zockets, indexed by their muxer event's Data (under mu)
@@ -77,6 +78,7 @@ type waiter struct {
 	slot   int
 	rd, wr chan struct{}
 	z      zocket
+	iov    [1][]byte // a one-entry iovec for the zocket's sends (under the lock)
 }
 
 // wake posts a wake-up on ch without blocking.
