@@ -237,4 +237,3 @@ for i in range(100):
 		got++
 	}
 }
-
