@@ -37,7 +37,8 @@ type sleeper struct {
 	kickCh  chan struct{}
 	timer   *time.Timer
 	evs     [2]unix.EpollEvent
-	kickBuf [8]byte
+	kickBuf [8]byte // 1, the eventfd increment callers write (read-only after open)
+	readBuf [8]byte // the poller's read of the eventfd counter
 }
 
 // open prepares the sleeper of st for mode. Errors: those of WaitFD other than ENOTSUP, and of
@@ -114,8 +115,7 @@ func (z *sleeper) sleep(nap time.Duration) {
 			break
 		}
 	}
-	unix.Read(z.kickfd, z.kickBuf[:]) // drain the kick counter (EAGAIN when it was the stack)
-	z.kickBuf[0] = 1
+	unix.Read(z.kickfd, z.readBuf[:]) // drain the kick counter (EAGAIN when it was the stack)
 }
 
 // prime readies the stack's waitable fd before a sleep, under the lock. It reports false when
