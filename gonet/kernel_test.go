@@ -32,9 +32,15 @@ import (
 // tapStack opens a gonet stack on net_tap facing a Linux namespace (subnet n).
 func tapStack(t testing.TB, n int, opts ...gonet.Option) (*lab.Kernel, *gonet.Stack) {
 	t.Helper()
+	return tapStackAttr(t, n, nil, opts...)
+}
+
+// tapStackAttr is tapStack with further attributes (name, value pairs).
+func tapStackAttr(t testing.TB, n int, kv []string, opts ...gonet.Option) (*lab.Kernel, *gonet.Stack) {
+	t.Helper()
 	k := lab.NewKernelTap(t, n)
-	a := lab.Attr(t, "interface", k.Device(), "local_ip", k.StackIP+"/24", "tcp_timewait_ms", "100",
-		"max_tcp_endpoints", "256", "n_bufs", "8191")
+	a := lab.Attr(t, append([]string{"interface", k.Device(), "local_ip", k.StackIP + "/24", "tcp_timewait_ms", "100",
+		"max_tcp_endpoints", "256", "n_bufs", "8191"}, kv...)...)
 	s, err := gonet.Open(a, append([]gonet.Option{gonet.WithLinger(time.Second)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })

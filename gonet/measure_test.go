@@ -236,7 +236,7 @@ func TestMeasureHTTP(t *testing.T) {
 	const n = 5000
 	t.Run("gonet", func(t *testing.T) {
 		for _, mode := range []gonet.WaitMode{gonet.Sleep, gonet.BusyPoll} {
-			k, s := tapStack(t, 76+int(mode), gonet.WithWaitMode(mode))
+			k, s := tapStackAttr(t, 76+int(mode), []string{"cpu", "0"}, gonet.WithWaitMode(mode)) // curl on CPU 1
 			l, err := s.Listen("tcp", ":8080")
 			require.NoError(t, err)
 			t.Logf("net/http on gonet over net_tap (mode %d): %.0f requests/s", mode, httpRate(t, k, l, "http://"+k.StackIP+":8080/", n))
