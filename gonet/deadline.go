@@ -1,0 +1,65 @@
+package gonet
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// deadline is one direction's deadline (read or write) of a zocket. Setting it wakes the
+// direction's blocked caller, which looks again at expired; a timer made once (at the first
+// future deadline) and reset afterwards marks it expired and wakes the caller when the time
+// comes, so that setting deadlines allocates only the first time.
+type deadline struct {
+	mu      sync.Mutex
+	at      time.Time
+	timer   *time.Timer
+	expired atomic.Bool
+	wakeCh  chan struct{} // the blocked caller's wake-up channel
+}
+
+// init ties the deadline to the wake-up channel of its direction.
+func (d *deadline) init(ch chan struct{}) { d.wakeCh = ch }
+
+// set moves the deadline to t (the zero time: none) and wakes the blocked caller.
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	d.at = t
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	switch until := time.Until(t); {
+	case t.IsZero():
+		d.expired.Store(false)
+	case until <= 0:
+		d.expired.Store(true)
+	default:
+		d.expired.Store(false)
+		if d.timer == nil {
+			d.timer = time.AfterFunc(until, d.fire)
+		} else {
+			d.timer.Reset(until)
+		}
+	}
+	d.mu.Unlock()
+	wake(d.wakeCh)
+}
+
+// fire is the timer's function: the deadline passed, unless it moved meanwhile.
+func (d *deadline) fire() {
+	d.mu.Lock()
+	if !d.at.IsZero() && !time.Now().Before(d.at) {
+		d.expired.Store(true)
+	}
+	d.mu.Unlock()
+	wake(d.wakeCh)
+}
+
+// stop stops the timer (the zocket is closed).
+func (d *deadline) stop() {
+	d.mu.Lock()
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	d.mu.Unlock()
+}
