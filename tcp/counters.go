@@ -75,6 +75,7 @@ type Counters struct {
 	RACKLosses        uint64 // segments RACK found lost by time (RFC 8985 §6.2), retransmissions included
 	TLPProbes         uint64 // tail loss probes sent (RFC 8985 §7)
 	TLPRecoveries     uint64 // tail loss probes that repaired a loss (cwnd reduced, §7.4)
+	RecoveryProbes    uint64 // probes sent in a SACK recovery after PTO without an ACK (rack.go)
 	SpuriousUndone    uint64 // recoveries or RTOs undone: D-SACK showed every retransmission spurious
 	DSACKs            uint64 // D-SACK blocks received (RFC 2883)
 	SACKIgnored       uint64 // SACK blocks ignored: outside [SND.UNA, SND.MAX], empty, or a D-SACK for data never sent

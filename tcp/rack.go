@@ -174,6 +174,18 @@ func (c *Conn) tlpArmable() bool {
 		c.state != StateTimeWait
 }
 
+// recoveryProbeArmable reports whether the next retransmission deadline is a recovery probe:
+// a SACK recovery with data in flight, an RTT measured, and no probe sent since the last
+// acceptable ACK. RFC 8985 (and Linux) probe only outside recovery, so a recovery whose last
+// transmissions are all lost (a retransmission and everything sent after it, or the peer's
+// ACKs of them) hears nothing until the RTO; a probe after PTO of silence gets an ACK whose
+// SACK blocks let RACK find the lost retransmission (TestRecoveryProbe). It changes neither
+// cwnd nor ssthresh: the recovery has reduced them already.
+func (c *Conn) recoveryProbeArmable() bool {
+	return c.sackOK && c.srtt > 0 && c.inRecovery && !c.rec.recProbed &&
+		c.sndUna != c.sndMax && c.state.synchronized() && c.state != StateTimeWait
+}
+
 // pto is the probe timeout (§7.2): two SRTTs, plus the delayed-ACK allowance when a single
 // segment is in flight, at most the RTO.
 func (c *Conn) pto() int64 {
@@ -189,7 +201,8 @@ func (c *Conn) pto() int64 {
 // before a PTO has passed since the last transmission (push does not move it) moves to that
 // time.
 func (c *Conn) onPTO(now int64) {
-	if !c.tlpArmable() {
+	recovery := c.recoveryProbeArmable()
+	if !recovery && !c.tlpArmable() {
 		c.armRTO()
 		return
 	}
@@ -201,6 +214,10 @@ func (c *Conn) onPTO(now int64) {
 			c.setRtx(at, rtxPTO)
 			return
 		}
+	}
+	if recovery {
+		c.onRecoveryProbe(now)
+		return
 	}
 	r.tlpOn, r.tlpRetrans = true, false
 	sent := c.sqNext != c.sqTail && c.probeNewData()
@@ -216,6 +233,27 @@ func (c *Conn) onPTO(now int64) {
 	}
 	r.tlpEnd = c.sndMax
 	c.s.ctr.TLPProbes++
+	c.armRTO()
+}
+
+// onRecoveryProbe is the probe timer in a recovery: one segment goes, a lost one not yet
+// resent or new data if the peer's window allows it (past cwnd), otherwise the highest sent
+// segment not SACKed again; the RTO follows.
+func (c *Conn) onRecoveryProbe(now int64) {
+	c.rec.recProbed = true
+	sent := c.sqNext != c.sqTail && c.probeNewData()
+	for i := c.sentEnd(); !sent && i != c.sqHead; {
+		i--
+		if c.seg(i).sb&sbSacked == 0 {
+			sent = c.resendSeg(i)
+			break
+		}
+	}
+	if !sent {
+		c.setRtx(now+c.rto, rtxRTO)
+		return
+	}
+	c.s.ctr.RecoveryProbes++
 	c.armRTO()
 }
 

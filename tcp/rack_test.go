@@ -93,6 +93,66 @@ func TestRACKLostRetransmission(t *testing.T) {
 	assert.Zero(t, cnt.RTOs)
 }
 
+// A recovery whose retransmission and everything sent after it are lost hears nothing: no
+// ACK comes to let RACK find the loss, and before the recovery probe the RTO (200 ms here)
+// repaired it. The probe goes after PTO of silence (new data when some is left, else the
+// highest segment not SACKed again), its SACK lets RACK find the retransmission lost, and it
+// goes again, long before the RTO.
+func TestRecoveryProbe(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		queued int // segments queued: 12 are all sent before the losses, 20 leave new data
+	}{{"last segment again", 12}, {"new data", 20}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ss := newSACKScript(t, tc.queued, 10)
+			c := ss.c
+			ss.r.Clock.Advance(10 * ms)
+			ss.ack(1)
+			require.Equal(t, []int{10, 11}, ss.seqs(ss.emitted()))
+			ss.ack(1, ss.blk(2, 3))
+			ss.ack(1, ss.blk(2, 4))
+			ss.emitted()
+			ss.r.Clock.Advance(1 * ms)
+			ss.ack(1, ss.blk(2, 5))
+			require.Equal(t, []int{1}, ss.seqs(ss.emitted()))
+			for k := 6; k <= 10; k++ {
+				ss.ack(1, ss.blk(2, k))
+				ss.emitted()
+			}
+			require.True(t, c.inRecovery)
+			// Segment 1's retransmission and all that followed are lost: silence.
+			t0 := ss.r.Clock.T
+			var probe []int
+			for ss.r.Clock.T-t0 < c.rto && len(probe) == 0 {
+				ss.r.Clock.Advance(ms)
+				probe = ss.seqs(ss.emitted())
+			}
+			require.Len(t, probe, 1, "one probe")
+			took := ss.r.Clock.T - t0
+			t.Logf("probe %v ms into the silence (SRTT %v ms, RTO %v ms)", took/ms, c.srtt/ms, c.rto/ms)
+			assert.LessOrEqual(t, took, c.pto()+ms, "after PTO")
+			want := 11
+			if tc.queued > 12 {
+				want = int(ss.iss.Size(c.sndMax))/smss - 1
+			}
+			assert.Equal(t, want, probe[0])
+			cnt := StackCounters(ss.r.S)
+			assert.Equal(t, uint64(1), cnt.RecoveryProbes)
+			assert.Zero(t, cnt.RTOs)
+			assert.Equal(t, rtxRTO, c.rec.rtxKind, "the RTO follows the probe")
+			// The probe arrives: RACK finds the retransmission lost.
+			ss.r.Clock.Advance(10 * ms)
+			ss.ack(1, ss.blk(probe[0], probe[0]+1), ss.blk(2, 10))
+			resent := ss.seqs(ss.emitted())
+			require.NotEmpty(t, resent)
+			assert.Equal(t, 1, resent[0], "the lost retransmission goes again")
+			cnt = StackCounters(ss.r.S)
+			assert.Equal(t, uint64(1), cnt.LostRetransmits)
+			assert.Zero(t, cnt.RTOs)
+		})
+	}
+}
+
 // TLP (RFC 8985 §7): a tail loss is probed after PTO = 2·SRTT (plus the delayed-ACK allowance
 // when one segment is in flight) rather than repaired by an RTO: the last segment again when
 // nothing new may go, new data when the peer's window allows it. The probe's answer repairs

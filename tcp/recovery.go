@@ -52,6 +52,8 @@ type recovery struct {
 	tlpOn, tlpRetrans bool
 	tlpEnd            wire.Seq
 
+	recProbed bool // a recovery probe went since the last acceptable ACK (rack.go)
+
 	rtxKind rtxKind // what rtxAt is for
 }
 
@@ -66,7 +68,7 @@ func (c *Conn) ackStart(g *segment) {
 	}
 	r.priorUna, r.priorSacked, r.priorFack = c.sndUna, r.sackedBytes, r.fack
 	r.now = c.s.st.Now()
-	r.tlpDSACK, r.undoNow = false, false
+	r.tlpDSACK, r.undoNow, r.recProbed = false, false, false
 	if g.opts.NumSACK > 0 {
 		c.sackInput(g)
 	}

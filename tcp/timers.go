@@ -79,7 +79,7 @@ func (h *waitHandler) Expire(now int64) { (*Conn)(h).closeDown() }
 // timeout (rack.go) when one is allowed, else the RTO.
 func (c *Conn) armRTO() {
 	c.persisting = false
-	if c.tlpArmable() {
+	if c.tlpArmable() || c.recoveryProbeArmable() {
 		c.setRtx(c.s.st.Now()+c.pto(), rtxPTO)
 		c.rec.ptoTx = c.rec.lastTx
 		return
