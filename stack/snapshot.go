@@ -216,6 +216,7 @@ const (
 	TCPCwndAppLimited                               // TCP ACKs that did not open cwnd: application-limited (RFC 7661)
 	TCPCwndRestarts                                 // TCP cwnd restarts after idle (RFC 5681 §4.1)
 	TCPCwndDecays                                   // TCP cwnd decays after an RTO application-limited (RFC 2861)
+	TCPRecoveryProbes                               // TCP probes sent after a silence in SACK recovery
 	NumTransportCounters
 )
 
@@ -267,6 +268,7 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_cwnd_app_limited", "TCP ACKs of new data that left cwnd unchanged because the flight had not filled it (RFC 7661)."},
 	{"tcp_cwnd_restarts", "TCP congestion windows cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)."},
 	{"tcp_cwnd_decays", "TCP congestion windows halved towards the flight used after an RTO without filling them (RFC 2861, as Linux)."},
+	{"tcp_recovery_probes", "TCP probes sent after a probe timeout of silence in a SACK recovery, so that RACK finds a lost retransmission before the RTO."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

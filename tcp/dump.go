@@ -70,6 +70,7 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPCwndAppLimited, c.CwndAppLimited)
 		d.Counter(stack.TCPCwndRestarts, c.CwndRestarts)
 		d.Counter(stack.TCPCwndDecays, c.CwndDecays)
+		d.Counter(stack.TCPRecoveryProbes, c.RecoveryProbes)
 		for r := DropReason(0); r < NumDropReasons; r++ {
 			d.Drop(r.Name(), c.Drops[r])
 		}
