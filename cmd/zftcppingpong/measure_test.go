@@ -43,7 +43,8 @@ import (
 //
 //	row=loss loss1_zocket_s=1.234 loss1_linux_s=0.115 loss1_ratio=10.73 loss5_zocket_s=…
 //
-// The environment sets: ZOCKET_LOSS_PCT, the losses in % (default "1,5"); ZOCKET_LOSS_RUNS, the
+// The environment sets: ZOCKET_LOSS_PCT, the losses in % (default "1,5"; 0 runs the same path
+// without loss, the baseline that shows what the path itself costs); ZOCKET_LOSS_RUNS, the
 // runs of each server at each loss (3); ZOCKET_ECHO_MIB (16); ZOCKET_LOSS_TIMEOUT, each
 // client's time limit (120s); ZK_TCP_ATTR, attributes for the pong's stack (ZF_ATTR syntax, as
 // scripts/bench's TCP rows take them); ZOCKET_PONG, a built zftcppingpong (else the test builds
@@ -171,8 +172,8 @@ func firstLine(s string) string {
 	return line
 }
 
-// envInts reads a comma-separated list of positive integers from the environment variable
-// name, def when it is unset.
+// envInts reads a comma-separated list of percentages (0 to 100) from the environment
+// variable name, def when it is unset; 0 is the lossless baseline of the same path.
 func envInts(name, def string) ([]int, error) {
 	v := os.Getenv(name)
 	if v == "" {
@@ -181,8 +182,8 @@ func envInts(name, def string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(v, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("%s=%q: want positive integers, comma-separated", name, v)
+		if err != nil || n < 0 || n > 100 {
+			return nil, fmt.Errorf("%s=%q: want percentages from 0 to 100, comma-separated", name, v)
 		}
 		out = append(out, n)
 	}
