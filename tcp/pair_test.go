@@ -515,6 +515,22 @@ func TestMuxerReadiness(t *testing.T) {
 	l.Close()
 }
 
+// A Send that fills the send queue exactly clears EPOLLOUT (a waiter would otherwise never see
+// the edge that the ACKs bring), and the ACKs raise it again.
+func TestSendFillingQueueClearsWritable(t *testing.T) {
+	p := newPair(t)
+	c, _, _ := p.connect(5011)
+	require.NotZero(t, c.Waitable().Readiness()&stack.EPOLLOUT)
+	space, err := c.SendSpace()
+	require.NoError(t, err)
+	n, err := c.SendSingle(make([]byte, space), 0)
+	require.NoError(t, err)
+	require.Equal(t, space, n)
+	assert.Zero(t, c.Waitable().Readiness()&stack.EPOLLOUT, "queue full: not writable")
+	p.settle()
+	assert.NotZero(t, c.Waitable().Readiness()&stack.EPOLLOUT, "acknowledged: writable again")
+}
+
 // Scenario 24 (ports): when the ephemeral range is exhausted, Bind and Connect say
 // EADDRNOTAVAIL.
 func TestEphemeralPortsExhausted(t *testing.T) {

@@ -364,8 +364,8 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 	}
 	c.more = flags&MsgMore != 0 || n < total
 	c.push(false)
-	if n < total && c.w.Readiness()&stack.EPOLLOUT != 0 {
-		c.w.NotReady(stack.EPOLLOUT)
+	if (n < total || c.space() == 0) && c.w.Readiness()&stack.EPOLLOUT != 0 {
+		c.w.NotReady(stack.EPOLLOUT) // full, also when this Send filled it exactly
 	}
 	return n, nil
 }
