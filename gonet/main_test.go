@@ -2,8 +2,6 @@ package gonet_test
 
 import (
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -51,15 +49,7 @@ func ringPair(t testing.TB, opts ...gonet.Option) (a, b *gonet.Stack) {
 // memifPair is two gonet stacks, A (server role) and B, over a net_memif pair.
 func memifPair(t testing.TB, opts ...gonet.Option) (a, b *gonet.Stack) {
 	t.Helper()
-	_ = dpdk.SetLogLevel("pmd.net.memif*", dpdk.LogError)
-	dir, err := os.MkdirTemp("", "zgonet") // no '=' in the path: it would end the devargs value
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "m.sock")
-	srv, err := dpdk.Probe(lab.Unique("net_memif") + ",role=server,socket=" + sock)
-	require.NoError(t, err)
-	cli, err := dpdk.Probe(lab.Unique("net_memif") + ",role=client,socket=" + sock)
-	require.NoError(t, err)
+	srv, cli := lab.MemifPorts(t)
 	a = open(t, srv.Name(), ipA, "02:00:00:00:00:01", opts, "n_bufs", "8191")
 	b = open(t, cli.Name(), ipB, "02:00:00:00:00:02", opts, "n_bufs", "8191")
 	return a, b

@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
-	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/gonet"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/stack"
@@ -121,13 +120,7 @@ func TestMeasureRTT(t *testing.T) {
 func nativeRTT(t *testing.T) []time.Duration {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	_ = dpdk.SetLogLevel("pmd.net.memif*", dpdk.LogError)
-	dir := t.TempDir()
-	sock := dir + "/m.sock"
-	srv, err := dpdk.Probe(lab.Unique("net_memif") + ",role=server,socket=" + sock)
-	require.NoError(t, err)
-	cli, err := dpdk.Probe(lab.Unique("net_memif") + ",role=client,socket=" + sock)
-	require.NoError(t, err)
+	srv, cli := lab.MemifPorts(t)
 	mk := func(port, ip, mac string) *stack.Stack {
 		s, err := stack.New(lab.Attr(t, "interface", port, "local_ip", ip+"/24", "mac", mac, "n_bufs", "8191"))
 		require.NoError(t, err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket/zocket/dpdk"
 	"github.com/zocket/zocket/internal/lab"
 	"github.com/zocket/zocket/stack"
 )
@@ -34,15 +32,7 @@ func measuring(t *testing.T) {
 
 func memifPair(t *testing.T, kv ...string) (a, b *stack.Stack) {
 	t.Helper()
-	_ = dpdk.SetLogLevel("pmd.net.memif*", dpdk.LogError)
-	dir, err := os.MkdirTemp("", "zmemif") // no '=' in the path: it would end the devargs value
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "m.sock")
-	srv, err := dpdk.Probe(lab.Unique("net_memif") + ",role=server,socket=" + sock)
-	require.NoError(t, err)
-	cli, err := dpdk.Probe(lab.Unique("net_memif") + ",role=client,socket=" + sock)
-	require.NoError(t, err)
+	srv, cli := lab.MemifPorts(t)
 	a = lab.NewStack(t, srv, lab.Attr(t, append([]string{"local_ip", "198.18.0.1/24", "mac", "02:00:00:00:00:01", "n_bufs", "8191"}, kv...)...))
 	b = lab.NewStack(t, cli, lab.Attr(t, append([]string{"local_ip", "198.18.0.2/24", "mac", "02:00:00:00:00:02", "n_bufs", "8191"}, kv...)...))
 	t.Cleanup(func() {
