@@ -17,14 +17,14 @@ import (
 // Reads (and concurrent Writes) are serialised, so a Write's bytes are never interleaved with
 // another's.
 type TCPConn struct {
-	s       *Stack
-	tc      *tcp.Conn // nil once closed: the tcp package reuses a closed Conn's memory
-	w       *waiter
-	laddr   *net.TCPAddr
-	raddr   *net.TCPAddr
-	rmu     sync.Mutex // one Read at a time
-	wmu     sync.Mutex // one Write at a time
-	rd, wd  deadline
+	s     *Stack
+	tc    *tcp.Conn // nil once closed: the tcp package reuses a closed Conn's memory
+	w     *waiter
+	laddr *net.TCPAddr
+	raddr *net.TCPAddr
+	rmu   sync.Mutex // one Read at a time
+	wmu   sync.Mutex // one Write at a time
+	deadlines
 	riov    [1][]byte
 	wiov    [1][]byte
 	wclosed bool // CloseWrite was called (under the stack's lock)
@@ -41,8 +41,7 @@ func (s *Stack) newConn(tc *tcp.Conn) (*TCPConn, error) {
 		return nil, err
 	}
 	c.w = w
-	c.rd.init(w.rd)
-	c.wd.init(w.wr)
+	c.deadlines.init(w.rd, w.wr)
 	return c, nil
 }
 
@@ -174,8 +173,7 @@ func (c *TCPConn) closeLocked() {
 	c.s.unregister(c.w, c.tc.Waitable())
 	c.tc.Close()
 	c.tc = nil
-	c.rd.stop()
-	c.wd.stop()
+	c.deadlines.stop()
 }
 
 // CloseWrite shuts the sending direction down (a FIN after the queued data); reading goes on.
@@ -199,19 +197,6 @@ func (c *TCPConn) LocalAddr() net.Addr { return c.laddr }
 
 // RemoteAddr returns the peer's address, a *net.TCPAddr.
 func (c *TCPConn) RemoteAddr() net.Addr { return c.raddr }
-
-// SetDeadline sets both deadlines (net.Conn). It never fails.
-func (c *TCPConn) SetDeadline(t time.Time) error {
-	c.rd.set(t)
-	c.wd.set(t)
-	return nil
-}
-
-// SetReadDeadline sets the read deadline; a blocked Read sees it at once. It never fails.
-func (c *TCPConn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
-
-// SetWriteDeadline sets the write deadline; a blocked Write sees it at once. It never fails.
-func (c *TCPConn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
 
 // SetNoDelay reports the stack's behaviour: zocket's TCP has no Nagle algorithm, every segment
 // leaves as soon as the windows allow, so SetNoDelay(true) succeeds and does nothing.

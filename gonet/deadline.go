@@ -63,3 +63,34 @@ func (d *deadline) stop() {
 	}
 	d.mu.Unlock()
 }
+
+// deadlines are a conn's read and write deadlines, with net.Conn's setters (TCPConn and
+// PacketConn embed them).
+type deadlines struct {
+	rd, wd deadline
+}
+
+// init ties the read and write deadlines to their wake-up channels.
+func (d *deadlines) init(rd, wr chan struct{}) {
+	d.rd.init(rd)
+	d.wd.init(wr)
+}
+
+// stop stops both deadlines' timers.
+func (d *deadlines) stop() {
+	d.rd.stop()
+	d.wd.stop()
+}
+
+// SetDeadline sets both deadlines (net.Conn); a blocked call sees it at once. It never fails.
+func (d *deadlines) SetDeadline(t time.Time) error {
+	d.rd.set(t)
+	d.wd.set(t)
+	return nil
+}
+
+// SetReadDeadline sets the read deadline; a blocked read sees it at once. It never fails.
+func (d *deadlines) SetReadDeadline(t time.Time) error { d.rd.set(t); return nil }
+
+// SetWriteDeadline sets the write deadline; a blocked write sees it at once. It never fails.
+func (d *deadlines) SetWriteDeadline(t time.Time) error { d.wd.set(t); return nil }

@@ -20,14 +20,14 @@ const txCacheSize = 8
 // (the stack's address, and the multicast groups it joins) from any sender, and sending to any
 // address from that port. Its methods are safe from any goroutine.
 type PacketConn struct {
-	s      *Stack
-	r      *udp.Receiver // nil once closed
-	w      *waiter
-	laddr  netip.AddrPort
-	naddr  *net.UDPAddr
-	msg    *udp.Msg
-	rmu    sync.Mutex // one read at a time
-	rd, wd deadline
+	s     *Stack
+	r     *udp.Receiver // nil once closed
+	w     *waiter
+	laddr netip.AddrPort
+	naddr *net.UDPAddr
+	msg   *udp.Msg
+	rmu   sync.Mutex // one read at a time
+	deadlines
 	tx     [txCacheSize]*udp.Transmitter
 	txNext int // the cache entry replaced next
 }
@@ -62,8 +62,7 @@ func (s *Stack) ListenPacket(network, address string) (net.PacketConn, error) {
 		r.Close()
 		return nil, opError("listen", network, c.naddr, nil, bare(err))
 	}
-	c.rd.init(c.w.rd)
-	c.wd.init(c.w.wr)
+	c.deadlines.init(c.w.rd, c.w.wr)
 	return c, nil
 }
 
@@ -260,22 +259,8 @@ func (c *PacketConn) closeLocked() {
 	}
 	c.r.Close()
 	c.r = nil
-	c.rd.stop()
-	c.wd.stop()
+	c.deadlines.stop()
 }
 
 // LocalAddr returns the bound address, a *net.UDPAddr.
 func (c *PacketConn) LocalAddr() net.Addr { return c.naddr }
-
-// SetDeadline sets both deadlines. It never fails.
-func (c *PacketConn) SetDeadline(t time.Time) error {
-	c.rd.set(t)
-	c.wd.set(t)
-	return nil
-}
-
-// SetReadDeadline sets the read deadline; a blocked read sees it at once. It never fails.
-func (c *PacketConn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
-
-// SetWriteDeadline sets the write deadline. It never fails.
-func (c *PacketConn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
