@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zocket/zocket/stack"
 	"github.com/zocket/zocket/tcp"
 )
 
@@ -132,10 +131,8 @@ func (c *TCPConn) Write(b []byte) (int, error) {
 			c.s.unlock()
 			continue
 		case syscall.EAGAIN, syscall.ENOMEM:
-			// Full queue: its EPOLLOUT edge wakes us. tcp leaves EPOLLOUT set when a Send
-			// fills the queue exactly, so that no edge would come: clear it here, and the ACK
-			// that frees room raises it again. No buffers: the next turns free some.
-			c.tc.Waitable().NotReady(stack.EPOLLOUT)
+			// Full queue: tcp cleared EPOLLOUT, and the ACK that frees room raises it, which
+			// wakes us. No buffers: the next turns free some.
 			drain(c.w.wr)
 			c.s.unlock()
 			if err == syscall.ENOMEM {

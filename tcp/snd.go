@@ -322,6 +322,9 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 	room := c.fillRoom()
 	n := min(total, (c.sqCap()-c.queued())*c.mss+room)
 	if n == 0 {
+		if c.w.Readiness()&stack.EPOLLOUT != 0 {
+			c.w.NotReady(stack.EPOLLOUT) // EPOLLOUT only while data can be queued (ready.go)
+		}
 		return 0, syscall.EAGAIN
 	}
 	fill := min(n, room)
