@@ -135,10 +135,24 @@ func BenchmarkBulk(b *testing.B) {
 // BenchmarkPongTurn is the pong's work for one 64-byte segment against a raw port (compare
 // udp's BenchmarkPongTurn and BenchmarkRawTurn): the peer injects a data segment that also
 // acknowledges the previous echo, the stack receives it (Perform), the application echoes it
-// (ZcRecv, Send, ZcRecvDone), and the peer takes the echo.
+// (ZcRecv, Send, ZcRecvDone), and the peer takes the echo. "options" is a connection with the
+// default options (SACK, timestamps, window scaling: the peer's segments carry timestamps),
+// "bare" one whose peer offered none (TCPDirect's 20-byte headers).
 func BenchmarkPongTurn(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		off  peerOffer
+	}{
+		{"options", peerOffer{sack: true, ts: true, ws: true, shift: 7}},
+		{"bare", peerOffer{}},
+	} {
+		b.Run(bc.name, func(b *testing.B) { benchPongTurn(b, bc.off) })
+	}
+}
+
+func benchPongTurn(b *testing.B, off peerOffer) {
 	sc := newScript(b)
-	c := sc.established()
+	c, _ := sc.optConn(off)
 	sc.r.S.SetClock(nil)
 	// The peer's frames come from the stack's own pool, as a NIC's or memif's receive
 	// buffers do (udp's BenchmarkPongTurn likewise).
@@ -153,7 +167,12 @@ func BenchmarkPongTurn(b *testing.B) {
 		dpdk.FreeMbufArray(out)
 		teardown(sc.r.S)
 	})
-	frame := seg{flags: fPA, seq: peerISN + 1, ack: stackISN + 1, data: string(make([]byte, 64))}.frame()
+	var opts []byte
+	if off.ts {
+		opts = tsOpt(peerTSVal, 0)
+	}
+	g := seg{flags: fPA, seq: peerISN + 1, ack: stackISN + 1, data: string(make([]byte, 64)), opts: opts}
+	frame := g.frame()
 	t := wire.TCP(frame[34:])
 	seq := peerISN + 1
 	msg := NewMsg(4)
@@ -176,6 +195,9 @@ func BenchmarkPongTurn(b *testing.B) {
 			dpdk.FreeBulk(out[:n])
 		}
 		seq += 64
+	}
+	if off.ts {
+		require.True(b, c.tsOK, "timestamps negotiated")
 	}
 }
 
