@@ -217,6 +217,7 @@ const (
 	TCPCwndRestarts                                 // TCP cwnd restarts after idle (RFC 5681 §4.1)
 	TCPCwndDecays                                   // TCP cwnd decays after an RTO application-limited (RFC 2861)
 	TCPRecoveryProbes                               // TCP probes sent after a silence in SACK recovery
+	TCPFastPathSegments                             // TCP segments handled by header prediction's short path
 	NumTransportCounters
 )
 
@@ -269,6 +270,7 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_cwnd_restarts", "TCP congestion windows cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)."},
 	{"tcp_cwnd_decays", "TCP congestion windows halved towards the flight used after an RTO without filling them (RFC 2861, as Linux)."},
 	{"tcp_recovery_probes", "TCP probes sent after a probe timeout of silence in a SACK recovery, so that RACK finds a lost retransmission before the RTO."},
+	{"tcp_fast_path_segments", "TCP segments handled by header prediction's short path (in order, expected ACK, nothing unusual: tcp/fast.go)."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

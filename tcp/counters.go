@@ -82,6 +82,7 @@ type Counters struct {
 	CwndAppLimited    uint64 // ACKs of new data that left cwnd as it was: the flight had not filled it (RFC 7661)
 	CwndRestarts      uint64 // cwnd cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)
 	CwndDecays        uint64 // cwnd halved towards the flight used after an RTO without filling it (RFC 2861, as Linux)
+	FastPathSegments  uint64 // segments header prediction handled on the short path (fast.go)
 }
 
 // StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).

@@ -352,7 +352,9 @@ func (s *state) Deliver(p *stack.Packet) bool {
 		m: m, seq: t.Seq(), ack: t.Ack(), flags: fl, wnd: uint32(t.Window()),
 		off: len(data) - len(p.IP) + p.IP.HeaderLength() + hl, plen: len(t) - hl, tcp: t,
 	}
-	if hl > wire.TCPMinimumSize {
+	if val, ecr, ok := alignedTimestamps(t.Options()); ok {
+		g.opts.HasTimestamps, g.opts.TSVal, g.opts.TSEcr = true, val, ecr // fast.go
+	} else if hl > wire.TCPMinimumSize {
 		o, err := wire.ParseTCPOptions(t.Options())
 		if err != nil {
 			return s.drop(m, DropMalformed)

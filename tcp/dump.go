@@ -71,6 +71,7 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPCwndRestarts, c.CwndRestarts)
 		d.Counter(stack.TCPCwndDecays, c.CwndDecays)
 		d.Counter(stack.TCPRecoveryProbes, c.RecoveryProbes)
+		d.Counter(stack.TCPFastPathSegments, c.FastPathSegments)
 		for r := DropReason(0); r < NumDropReasons; r++ {
 			d.Drop(r.Name(), c.Drops[r])
 		}

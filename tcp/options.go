@@ -115,10 +115,12 @@ func (c *Conn) synOptions(b []byte, synAck bool) int {
 func (c *Conn) tsNow() uint32 { return uint32(c.s.st.Now()/1e6) + c.tsOff }
 
 // putTimestamps writes TSval and TSecr into the template's timestamps option at t (the TCP
-// header of a frame built from the template).
-func (c *Conn) putTimestamps(t []byte) {
-	binary.BigEndian.PutUint32(t[24:], c.tsNow())
-	binary.BigEndian.PutUint32(t[28:], c.tsRecent)
+// header of a frame built from the template) and returns them.
+func (c *Conn) putTimestamps(t []byte) (val, ecr uint32) {
+	val, ecr = c.tsNow(), c.tsRecent
+	binary.BigEndian.PutUint32(t[24:], val)
+	binary.BigEndian.PutUint32(t[28:], ecr)
+	return val, ecr
 }
 
 // pawsIdle is how long TS.Recent stays valid without being updated (RFC 7323 §5.5: 24 days,

@@ -22,6 +22,9 @@ func (c *Conn) input(g *segment) bool {
 	if g.flags&wire.TCPFlagSyn == 0 {
 		g.wnd <<= c.sndShift // RFC 7323 §2.2: a SYN's window is never scaled
 	}
+	if c.predicted(g) {
+		return c.fastInput(g) // fast.go
+	}
 	return c.process(g)
 }
 
@@ -219,22 +222,7 @@ func (c *Conn) process(g *segment) bool {
 		s.recycle(g.m)
 	}
 
-	// Send what the ACK made room for, then acknowledge what arrived.
-	if c.sqNext != c.sqTail || c.finOwed {
-		c.push(false)
-	}
-	if event {
-		c.readyAfterInput()
-	}
-	if c.ackNow || c.sackDue {
-		c.sendAck()
-	} else if c.ackPending > 0 {
-		if !s.cfg.delayedAck || c.ackPending >= 2 {
-			c.sendAck()
-		} else {
-			c.armDelack()
-		}
-	}
+	c.afterInput(event)
 	return event
 }
 

@@ -86,9 +86,11 @@ func (c *Conn) patch(m *dpdk.Mbuf, b []byte, seq wire.Seq, fl wire.TCPFlags, ple
 	}
 	t[tcpOffOff] = uint8(thl/4) << 4
 	t[tcpFlOff] = uint8(fl)
-	binary.BigEndian.PutUint16(t[tcpWinOff:], c.advertise(fl))
+	win := c.advertise(fl)
+	binary.BigEndian.PutUint16(t[tcpWinOff:], win)
+	var tsVal, tsEcr uint32
 	if c.tcpOpt != 0 && fl&wire.TCPFlagSyn == 0 {
-		c.putTimestamps(t)
+		tsVal, tsEcr = c.putTimestamps(t)
 	}
 	t[tcpCsOff], t[tcpCsOff+1] = 0, 0
 	l4 := uint16(thl + plen)
@@ -99,15 +101,19 @@ func (c *Conn) patch(m *dpdk.Mbuf, b []byte, seq wire.Seq, fl wire.TCPFlags, ple
 		return
 	}
 	binary.BigEndian.PutUint16(ip[ipCsum:], ^wire.Fold(c.ipSum+uint32(tl)+uint32(c.ipID)))
-	if thl != 20 {
+	if opt != 0 || fl&wire.TCPFlagSyn != 0 {
+		// A SYN's own options or SACK blocks: summed from the bytes.
 		binary.BigEndian.PutUint16(t[tcpCsOff:], wire.Checksum(t, c.phSum+uint32(l4)+psum))
 		return
 	}
 	// The header's sum from its fields rather than its bytes: every field is a whole number of
-	// 16-bit words.
+	// 16-bit words, the template's timestamps option too (NOP, NOP, kind, length, TSval, TSecr).
 	sq, ak := uint32(seq), binary.BigEndian.Uint32(t[tcpAckOff:])
 	sum := c.tcpSum + uint32(l4) + psum + sq>>16 + sq&0xffff + ak>>16 + ak&0xffff +
-		uint32(t[tcpOffOff])<<8 + uint32(fl) + uint32(binary.BigEndian.Uint16(t[tcpWinOff:]))
+		uint32(t[tcpOffOff])<<8 + uint32(fl) + uint32(win)
+	if thl != 20 {
+		sum += alignedTSWord>>16 + alignedTSWord&0xffff + tsVal>>16 + tsVal&0xffff + tsEcr>>16 + tsEcr&0xffff
+	}
 	binary.BigEndian.PutUint16(t[tcpCsOff:], ^wire.Fold(sum))
 }
 
@@ -329,6 +335,15 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 	}
 	fill := min(n, room)
 	s := c.s
+	if fill == 0 && n <= c.mss {
+		// One segment, the common case of a latency application: one buffer from the
+		// cache, no burst array.
+		if !c.queueOne(iov, n) {
+			s.ctr.SendENOMEM++
+			return 0, syscall.ENOMEM
+		}
+		return c.sendQueued(n, total, flags), nil
+	}
 	// Buffers come in bulks of at most a burst: the first is taken before anything is
 	// written (all or nothing: ENOMEM), a later one that fails ends the send short.
 	nseg := min((n-fill+c.mss-1)/c.mss, len(s.freev))
@@ -365,12 +380,19 @@ func (c *Conn) send(iov [][]byte, total, flags int) (int, error) {
 		s.ctr.SendENOMEM++
 		return 0, syscall.ENOMEM
 	}
+	return c.sendQueued(n, total, flags), nil
+}
+
+// sendQueued ends a Send that queued n of its total bytes: it pushes them (a partial send as
+// with MsgMore) and clears EPOLLOUT when the queue is full, also when this Send filled it
+// exactly. It returns n.
+func (c *Conn) sendQueued(n, total, flags int) int {
 	c.more = flags&MsgMore != 0 || n < total
 	c.push(false)
 	if (n < total || c.space() == 0) && c.w.Readiness()&stack.EPOLLOUT != 0 {
-		c.w.NotReady(stack.EPOLLOUT) // full, also when this Send filled it exactly
+		c.w.NotReady(stack.EPOLLOUT)
 	}
-	return n, nil
+	return n
 }
 
 // queueSegments fills the buffers bufs with up to left bytes from r, one segment of at most
@@ -403,6 +425,32 @@ func (c *Conn) queueSegments(r *iovReader, bufs []*dpdk.Mbuf, left int) int {
 		queued += k
 	}
 	return queued
+}
+
+// queueOne queues the first n (≤ MSS) bytes of iov as one new segment: queueSegments for a
+// single buffer, taken alone from the cache. It reports false when no buffer is left.
+func (c *Conn) queueOne(iov [][]byte, n int) bool {
+	m := c.s.cache.Take()
+	if m == nil {
+		return false
+	}
+	b := m.Append(c.hlen + n)
+	if b == nil {
+		c.s.cache.Put(m)
+		return false
+	}
+	copy(b, c.tmpl[:c.hlen])
+	p := b[c.hlen:]
+	if len(iov) == 1 {
+		copy(p, iov[0])
+	} else {
+		r := iovReader{iov: iov}
+		r.read(p)
+	}
+	*c.seg(c.sqTail) = txSeg{m: m, seq: c.sndQueuedEnd(), len: uint16(n), psum: wire.Sum(p, 0)}
+	c.sqTail++
+	c.sqBytes += n
+	return true
 }
 
 // sndQueuedEnd is the sequence number after the last queued byte.
