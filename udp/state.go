@@ -1,6 +1,7 @@
 package udp
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -108,40 +109,44 @@ func (s *state) nextID() uint16 {
 	return s.ipID
 }
 
-// Deliver is the stack's entry point for a received UDP datagram (stack.Transport).
+// Deliver is the stack's entry point for a received UDP datagram (stack.Transport). The
+// header checks are wire.CheckUDP's, inline.
 func (s *state) Deliver(p *stack.Packet) bool {
-	u, err := wire.CheckUDP(p.L4)
-	if err != nil {
-		if err == wire.ErrTruncated {
-			return s.drop(p.Mbuf, DropTruncated)
-		}
+	b := p.L4
+	if len(b) < wire.UDPMinimumSize {
+		return s.drop(p.Mbuf, DropTruncated)
+	}
+	l := int(binary.BigEndian.Uint16(b[4:6]))
+	if l < wire.UDPMinimumSize || l > len(b) {
 		return s.drop(p.Mbuf, DropLength)
 	}
-	if !p.L4ChecksumOK && u.Checksum() != 0 && !u.ChecksumValid(p.Src, p.Dst) {
+	u := wire.UDP(b[:l])
+	if !p.L4ChecksumOK && u.Checksum() != 0 &&
+		wire.Fold(wire.Sum(u, wire.PseudoHeaderSum(p.Src, p.Dst, wire.ProtoUDP, uint16(l)))) != 0xffff {
 		return s.drop(p.Mbuf, DropChecksum)
 	}
 	dport := u.DstPort()
 	if dport == 0 {
 		return s.drop(p.Mbuf, DropPort0)
 	}
-	b := s.lookup(localKey{p.Dst, dport}, p.Src, u.SrcPort())
-	if b == nil {
+	bd := s.lookup(localKey{p.Dst, dport}, p.Src, u.SrcPort())
+	if bd == nil {
 		return s.drop(p.Mbuf, DropNoEndpoint)
 	}
-	r := b.r
+	r := bd.r
 	if r.tail-r.head >= r.qlen {
 		r.qdrops++
 		return s.drop(p.Mbuf, DropQueueFull)
 	}
 	l3 := len(p.Mbuf.Data()) - len(p.IP)
 	l4 := l3 + p.IP.HeaderLength()
-	plen := len(u) - wire.UDPMinimumSize
-	r.ring[r.tail&r.mask] = rxEntry{m: p.Mbuf, payload: u[wire.UDPMinimumSize:], l3: uint16(l3), l4: uint16(l4)}
+	e := &r.ring[r.tail&r.mask]
+	e.m, e.payload, e.l3, e.l4 = p.Mbuf, u[wire.UDPMinimumSize:], uint16(l3), uint16(l4)
 	r.tail++
 	r.received++
 	r.w.Ready(stack.EPOLLIN)
 	s.ctr.RxDatagrams++
-	s.ctr.RxBytes += uint64(plen)
+	s.ctr.RxBytes += uint64(l - wire.UDPMinimumSize)
 	return true
 }
 

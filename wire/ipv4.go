@@ -207,15 +207,15 @@ func (b IPv4) HasRouterAlert() bool {
 // ChecksumValid reports whether the header checksum verifies.
 func (b IPv4) ChecksumValid() bool {
 	if len(b) >= IPv4MinimumSize && b[ipVersionIHL] == 0x45 {
-		return header20Valid((*[IPv4MinimumSize]byte)(b))
+		return ChecksumValid20((*[IPv4MinimumSize]byte)(b))
 	}
 	return Fold(Sum(b[:b.HeaderLength()], 0)) == 0xffff
 }
 
-// header20Valid checks the checksum of an option-less header, the receive path's common case,
-// in three adds and a fold. The ones-complement sum is the same in either byte order up to a
+// ChecksumValid20 reports whether the checksum of a 20-byte header (no options: the receive
+// path's common case) verifies, in three adds and a fold; it inlines. The ones-complement sum is the same in either byte order up to a
 // byte swap, and a valid sum (0xffff) is its own swap, so the words are added as they load.
-func header20Valid(h *[IPv4MinimumSize]byte) bool {
+func ChecksumValid20(h *[IPv4MinimumSize]byte) bool {
 	acc, c := bits.Add64(binary.LittleEndian.Uint64(h[0:8]), binary.LittleEndian.Uint64(h[8:16]), 0)
 	acc, c = bits.Add64(acc, uint64(binary.LittleEndian.Uint32(h[16:20])), c)
 	acc += c // cannot carry again: the third addend is under 2^32
