@@ -12,7 +12,7 @@ import (
 // CopyThreshold is the payload size under which SendZC copies rather than sending the buffer
 // itself: copying a few hundred bytes into a cached frame costs about what the notification's
 // bookkeeping does, and pins no buffer of the caller's (a design value, not yet tuned by
-// measurement; TestMemifThroughput measures 1 KiB and up). The notification then follows at
+// measurement; BenchmarkMemifSend measures 1 KiB and up). The notification then follows at
 // once, with the copied mark.
 const CopyThreshold = 512
 
