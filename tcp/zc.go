@@ -43,19 +43,33 @@ func ZCOwnerOf(st *stack.Stack) ZCOwner {
 	return nil
 }
 
+// ZCFlags modify ZCSend.
+type ZCFlags uint8
+
+// ZCSend flags.
+const (
+	// ZCWarm builds and patches the segment and restores the headroom; nothing is queued or
+	// sent and m stays the caller's.
+	ZCWarm ZCFlags = 1 << iota
+	// ZCMore queues the segment without pushing it: it leaves with the next ZCSend without
+	// ZCMore (one transmit burst for a batch of buffers), a Send, or an ACK's push.
+	ZCMore
+)
+
 // ZCSend queues the n payload bytes that start at m's data offset as one segment, without
 // copying them: the connection's header template is written into m's headroom (at least
 // HeaderSize bytes) and m becomes the segment's frame in the send queue, patched and sent as
 // the windows allow, kept for retransmission and released when acknowledged. tag 0 means the
 // buffer is the stack's from then on (recycled on ACK, onload_zc_send); another tag hands it
-// to the stack's ZCOwner when it leaves the queue (zc.SendZC). The segment is pushed at
-// once (no MSG_MORE). With warm the segment is built and patched and the headroom restored;
-// nothing is queued or sent and m stays the caller's.
+// to the stack's ZCOwner when it leaves the queue (zc.SendZC). The queue is pushed at once
+// unless flags has ZCMore; with ZCWarm nothing is queued (see ZCFlags). The payload is summed
+// once for its checksum (retransmissions reuse the sum), and not at all when the port
+// computes TCP checksums.
 //
 // On success m is TCP's. On error m is unchanged and the caller's. Errors (bare): ENOTCONN
 // when the connection does not send; EMSGSIZE when n exceeds the MSS or the headroom is under
 // HeaderSize; EAGAIN when the send queue is full.
-func (c *Conn) ZCSend(m *dpdk.Mbuf, n int, tag uint32, warm bool) (int, error) {
+func (c *Conn) ZCSend(m *dpdk.Mbuf, n int, tag uint32, flags ZCFlags) (int, error) {
 	if !c.canSend() {
 		return 0, syscall.ENOTCONN
 	}
@@ -63,16 +77,22 @@ func (c *Conn) ZCSend(m *dpdk.Mbuf, n int, tag uint32, warm bool) (int, error) {
 		return 0, syscall.EMSGSIZE
 	}
 	if n == 0 {
+		if flags&ZCMore == 0 {
+			c.ZCPush()
+		}
 		return 0, nil
 	}
 	if c.queued() == c.sqCap() {
 		return 0, syscall.EAGAIN
 	}
 	m.SetLen(n)
-	psum := wire.Sum(m.Data(), 0) // once per buffer; retransmissions reuse it
+	var psum uint32
+	if !c.s.st.TxChecksumOffload() {
+		psum = wire.Sum(m.Data(), 0)
+	}
 	b := m.Prepend(c.hlen)
 	copy(b, c.tmpl[:c.hlen])
-	if warm {
+	if flags&ZCWarm != 0 {
 		id, adv := c.ipID, c.rcvAdv
 		c.patch(m, b, c.sndNxt, wire.TCPFlagAck|wire.TCPFlagPsh, n, psum, 0)
 		c.ipID, c.rcvAdv = id, adv
@@ -84,12 +104,27 @@ func (c *Conn) ZCSend(m *dpdk.Mbuf, n int, tag uint32, warm bool) (int, error) {
 	*e = txSeg{m: m, seq: c.sndQueuedEnd(), len: uint16(n), psum: psum, zc: tag}
 	c.sqTail++
 	c.sqBytes += n
+	if flags&ZCMore == 0 {
+		c.ZCPush()
+	}
+	return n, nil
+}
+
+// ZCPush sends what ZCSend queued with ZCMore, as the windows allow (one transmit burst).
+func (c *Conn) ZCPush() {
 	c.more = false
 	c.push(false)
 	if c.queued() == c.sqCap() && c.w.Readiness()&stack.EPOLLOUT != 0 {
 		c.w.NotReady(stack.EPOLLOUT)
 	}
-	return n, nil
+}
+
+// ZCTakeBuffers fills ms with empty buffers from the TCP send path's buffer cache on st —
+// where acknowledged segments' buffers go back, still warm — all or none. It returns false
+// when st has no TCP endpoint (no cache) or the pool cannot supply them all.
+func ZCTakeBuffers(st *stack.Stack, ms []*dpdk.Mbuf) bool {
+	s, ok := st.Transport(wire.ProtoTCP).(*state)
+	return ok && s.cache != nil && s.cache.TakeBulk(ms)
 }
 
 // ZCSpace is how many more segments ZCSend can queue now.

@@ -111,8 +111,10 @@ func (s *state) capacity(k Kind) int {
 
 // AllocBuffers fills every entry of iov with a fresh buffer of st's pool of kind k
 // (onload_zc_alloc_buffers): Buf covers the buffer's payload room (see the package doc for the
-// sizes), H names it. It allocates in bulk (one cgo call per 64 buffers) and is all or
-// nothing. The buffers are the caller's until sent or released.
+// sizes), H names it. The buffers come from TCP's send-path cache on st when it has one
+// (where the buffers of acknowledged segments go back, still warm: no pool round trip), else
+// from the pool in bulk (one cgo call per 64 buffers); all or nothing. The buffers are the
+// caller's until sent or released.
 //
 // Errors: EINVAL for an unknown kind; ENOMEM when the pool cannot supply them all.
 func AllocBuffers(st *stack.Stack, iov []IOVec, k Kind) error {
@@ -122,7 +124,7 @@ func AllocBuffers(st *stack.Stack, iov []IOVec, k Kind) error {
 	s := stateOf(st)
 	for done := 0; done < len(iov); {
 		n := min(blk, len(iov)-done)
-		if s.pool.AllocBulk(s.arr[:n]) != nil {
+		if !tcp.ZCTakeBuffers(st, s.arr[:n]) && s.pool.AllocBulk(s.arr[:n]) != nil {
 			releaseIOV(s, iov[:done])
 			return syscall.ENOMEM
 		}

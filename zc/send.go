@@ -71,7 +71,7 @@ func Send(msgs []MMsg, flags int) (int, error) {
 	return len(msgs), nil
 }
 
-func rc(err error) int {
+func errRc(err error) int {
 	if e, ok := err.(syscall.Errno); ok {
 		return -int(e)
 	}
@@ -86,7 +86,22 @@ func mss(c *tcp.Conn) int {
 	return math.MaxInt
 }
 
+// sendTCP queues iov's buffers as segments and pushes them once, in one transmit burst (the
+// copied fallback pushes its own).
 func sendTCP(c *tcp.Conn, iov []IOVec, warm bool) int {
+	rc, queued := queueTCP(c, iov, warm)
+	if queued {
+		c.ZCPush()
+	}
+	return rc
+}
+
+// queueTCP is sendTCP without the push; it also reports whether it queued a segment.
+func queueTCP(c *tcp.Conn, iov []IOVec, warm bool) (rc int, queued bool) {
+	fl := tcp.ZCMore
+	if warm {
+		fl = tcp.ZCWarm
+	}
 	total := 0
 	for i := range iov {
 		v := &iov[i]
@@ -96,7 +111,8 @@ func sendTCP(c *tcp.Conn, iov []IOVec, warm bool) int {
 			if n < 0 {
 				err = syscall.EINVAL
 			} else if n > 0 {
-				_, err = c.ZCSend(v.H.m, n, 0, warm)
+				_, err = c.ZCSend(v.H.m, n, 0, fl)
+				queued = queued || err == nil && !warm
 			}
 		} else {
 			// No header room, not a zc buffer, or over the MSS (a HdrTCP buffer holds MTU − 40
@@ -114,13 +130,13 @@ func sendTCP(c *tcp.Conn, iov []IOVec, warm bool) int {
 		}
 		if err != nil {
 			if total == 0 {
-				return rc(err)
+				return errRc(err), queued
 			}
-			return total
+			return total, queued
 		}
 		total += len(v.Buf)
 	}
-	return total
+	return total, queued
 }
 
 func sendUDP(t *udp.Transmitter, iov []IOVec, warm bool) int {
@@ -131,7 +147,7 @@ func sendUDP(t *udp.Transmitter, iov []IOVec, warm bool) int {
 			return -int(syscall.EINVAL)
 		}
 		if _, err := t.ZCSend(v.H.m, n, false, warm); err != nil {
-			return rc(err)
+			return errRc(err)
 		}
 		return n
 	}
@@ -155,7 +171,7 @@ func sendUDP(t *udp.Transmitter, iov []IOVec, warm bool) int {
 	n, err := t.Send(views, udp.DontFragment)
 	clear(views)
 	if err != nil {
-		return rc(err)
+		return errRc(err)
 	}
 	releaseIOV(s, iov) // sent: the buffers are the stack's, and nothing refers to them
 	return n

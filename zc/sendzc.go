@@ -12,7 +12,7 @@ import (
 // CopyThreshold is the payload size under which SendZC copies rather than sending the buffer
 // itself: copying a few hundred bytes into a cached frame costs about what the notification's
 // bookkeeping does, and pins no buffer of the caller's (a design value, not yet tuned by
-// measurement; TestMemifThroughput measures 1 KiB and up). The notification then follows at
+// measurement; BenchmarkMemifSend measures 1 KiB and up). The notification then follows at
 // once, with the copied mark.
 const CopyThreshold = 512
 
@@ -25,6 +25,10 @@ const (
 	// ReportUsage asks the notification to say whether the data was copied
 	// (IORING_SEND_ZC_REPORT_USAGE): Completion.Res is NotifUsageCopied then.
 	ReportUsage = 1
+	// SendMore (TCP; MSG_MORE's role for a batch) queues the segment without sending it: it
+	// leaves with the next SendZC or zc.Send without SendMore on the connection, in one
+	// transmit burst with the others, or with an ACK's push. UDP ignores it.
+	SendMore = 2
 )
 
 // NotifUsageCopied is a notification's Res when ReportUsage was given and the data was
@@ -147,7 +151,7 @@ func (s *state) ZCReleased(m *dpdk.Mbuf, tag uint32, why tcp.ZCReason) {
 // through Completions(st): the buffer may be reused (TCP: every byte acknowledged and the port
 // done with it; UDP: the port has freed it). The buffer stays the caller's throughout: it is
 // not released by the stack, and the caller must not write to it until the notification.
-// flags: 0 or ReportUsage.
+// flags: 0, ReportUsage, SendMore (a batch: one transmit burst for all of it).
 //
 // v.H may be zero (any memory, including Go memory): the payload is then copied, as are
 // payloads under CopyThreshold, HdrNone buffers, views that do not start their buffer's
@@ -162,7 +166,7 @@ func (s *state) ZCReleased(m *dpdk.Mbuf, tag uint32, why tcp.ZCReason) {
 // notifications are outstanding; the zocket's errors (ENOTCONN, EMSGSIZE, EAGAIN, EBADF). On
 // error no notification follows.
 func SendZC(z Zocket, v IOVec, flags int, user uint64) (int, error) {
-	if flags&^ReportUsage != 0 || z == nil {
+	if flags&^(ReportUsage|SendMore) != 0 || z == nil {
 		return 0, syscall.EINVAL
 	}
 	s := stateOf(z.Waitable().Stack())
@@ -194,7 +198,11 @@ func SendZC(z Zocket, v IOVec, flags int, user uint64) (int, error) {
 		// not copied); when TCP lets go, the hook (ZCReleased) hands that reference back here
 		// instead of to the pool.
 		r.inTCP = true
-		_, err = z.ZCSend(v.H.m, n, i+1, false)
+		fl := tcp.ZCFlags(0)
+		if flags&SendMore != 0 {
+			fl = tcp.ZCMore
+		}
+		_, err = z.ZCSend(v.H.m, n, i+1, fl)
 	case *udp.Transmitter:
 		r.portOnly = true
 		_, err = z.ZCSend(v.H.m, n, true, false)
