@@ -16,7 +16,8 @@
 //
 // # Files
 //
-// Arrival: demux.go (per-stack state, Deliver, RSTs for closed ports, ISN), rcv.go
+// Arrival: demux.go (per-stack state, Deliver, RSTs for closed ports, ISN), fast.go (header
+// prediction: the short path for in-order segments with the expected ACK), rcv.go
 // (acceptability, RST/SYN/ACK rules, processAck, reassembly, FIN; ZcRecv, ZcRecvDone, Recv),
 // options.go (negotiation, timestamps, PAWS), sackrcv.go (the SACK blocks we send), rtt.go
 // (RTT samples). Sending: snd.go (template, send queue, Send, push), alt.go (TX alternatives'
