@@ -322,19 +322,7 @@ func TestAppLimitedPingPongCwndBounded(t *testing.T) {
 			rbuf := [][]byte{make([]byte, 256)}
 			const rounds = 20000
 			for i := 0; i < rounds; i++ {
-				_, err := c.SendSingle(payload, 0)
-				require.NoError(t, err)
-				p.Step()
-				s.ZcRecv(msg)
-				require.Len(t, msg.Iov, 1)
-				_, err = s.Send(msg.Iov, 0)
-				require.NoError(t, err)
-				_, err = s.ZcRecvDone(msg)
-				require.NoError(t, err)
-				p.Step()
-				n, err := c.Recv(rbuf)
-				require.NoError(t, err)
-				require.Equal(t, 64, n)
+				echoRound(t, p, c, s, msg, payload, rbuf)
 				p.Clock.Advance(int64(20 * time.Microsecond))
 			}
 			assert.LessOrEqual(t, c.cwnd, 2*iw, "client cwnd after %d round trips", rounds)

@@ -3,8 +3,6 @@ package zc_test
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -43,19 +41,11 @@ type memifRig struct {
 // up to a ring of buffers lent to memif (DPDK 22.11 does not give them back), nothing more.
 func newMemifRig(tb testing.TB, zeroCopy bool) *memifRig {
 	tb.Helper()
-	_ = dpdk.SetLogLevel("pmd.net.memif*", dpdk.LogError)
-	dir, err := os.MkdirTemp("", "zmemif")
-	require.NoError(tb, err)
-	tb.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "m.sock")
 	zcArg := ""
 	if zeroCopy {
 		zcArg = ",zero-copy=yes"
 	}
-	srv, err := dpdk.Probe(lab.Unique("net_memif") + ",role=server,socket=" + sock)
-	require.NoError(tb, err)
-	cli, err := dpdk.Probe(lab.Unique("net_memif") + ",role=client,socket=" + sock + zcArg)
-	require.NoError(tb, err)
+	srv, cli := lab.MemifPortsWith(tb, zcArg)
 	r := &memifRig{msg: tcp.NewMsg(64)}
 	open := func(port dpdk.Port, ip, mac string) *stack.Stack {
 		st, err := stack.New(lab.Attr(tb, "interface", port.Name(), "local_ip", ip, "mac", mac,

@@ -15,6 +15,13 @@ import (
 // memif's info logs are quietened. Zero-copy stays off (see zfapp's zeroCopyMemif).
 func MemifPorts(t testing.TB) (server, client dpdk.Port) {
 	t.Helper()
+	return MemifPortsWith(t, "")
+}
+
+// MemifPortsWith is MemifPorts with clientArgs appended to the client's devargs (for example
+// ",zero-copy=yes").
+func MemifPortsWith(t testing.TB, clientArgs string) (server, client dpdk.Port) {
+	t.Helper()
 	_ = dpdk.SetLogLevel("pmd.net.memif*", dpdk.LogError)
 	dir, err := os.MkdirTemp("", "zmemif")
 	require.NoError(t, err)
@@ -22,7 +29,7 @@ func MemifPorts(t testing.TB) (server, client dpdk.Port) {
 	sock := filepath.Join(dir, "m.sock")
 	server, err = dpdk.Probe(Unique("net_memif") + ",role=server,socket=" + sock)
 	require.NoError(t, err)
-	client, err = dpdk.Probe(Unique("net_memif") + ",role=client,socket=" + sock)
+	client, err = dpdk.Probe(Unique("net_memif") + ",role=client,socket=" + sock + clientArgs)
 	require.NoError(t, err)
 	return server, client
 }
