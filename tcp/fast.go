@@ -61,11 +61,9 @@ func (c *Conn) fastInput(g *segment) bool {
 	}
 	kept := false
 	if g.plen > 0 {
-		c.ackPending++
-		c.appendInOrder(g.m, g.off, g.plen, &kept, false) // room checked by predicted
-		c.rcvNxt = c.rcvNxt.Add(uint32(g.plen))
-		s.ctr.RxBytes += uint64(g.plen)
-		event = true
+		var ev bool
+		kept, ev = c.queueData(g) // in order, nothing out of order held: the append alone
+		event = event || ev
 	}
 	if !kept {
 		s.recycle(g.m)
