@@ -13,7 +13,8 @@ import (
 
 // TestSteadyStateAllocatesNothing proves that a TCP round trip (Write, blocking Read on the
 // other side, Write back, Read) and a UDP one (WriteToUDPAddrPort, ReadFromUDPAddrPort) allocate
-// nothing once the connections exist, in both wait modes.
+// nothing once the connections exist, in both wait modes, and neither do writes to more
+// destinations than a PacketConn keeps transmitters for.
 func TestSteadyStateAllocatesNothing(t *testing.T) {
 	for _, mode := range []gonet.WaitMode{gonet.Sleep, gonet.BusyPoll} {
 		a, b := ringPair(t, gonet.WithWaitMode(mode))
@@ -51,6 +52,23 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 		}
 		udpTrip()
 		assert.Zero(t, testing.AllocsPerRun(200, udpTrip), "UDP, mode %d", mode)
+		// More destinations than the PacketConn keeps transmitters for: each write past the
+		// cache retargets one, which allocates nothing either.
+		var many [12]netip.AddrPort
+		for i := range many {
+			many[i] = netip.AddrPortFrom(to.Addr(), uint16(7410+i))
+		}
+		next := 0
+		manyWrites := func() {
+			if _, err := ua.WriteToUDPAddrPort(msg, many[next%len(many)]); err != nil {
+				t.Fatal(err)
+			}
+			next++
+		}
+		for range many {
+			manyWrites()
+		}
+		assert.Zero(t, testing.AllocsPerRun(200, manyWrites), "UDP to %d destinations, mode %d", len(many), mode)
 		c1.Close()
 		c2.Close()
 		l.Close()

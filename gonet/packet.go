@@ -12,8 +12,9 @@ import (
 )
 
 // txCacheSize is how many destinations a PacketConn keeps a transmit zocket for: udp's
-// Transmitter has a fixed destination, so writing to a new one makes a zocket (allocating),
-// and to one of the last txCacheSize, nothing.
+// Transmitter has a fixed destination and a prebuilt header, so writing to one of the last
+// txCacheSize destinations reuses its zocket as it is, and to another retargets the oldest
+// (building a header, allocating nothing).
 const txCacheSize = 8
 
 // PacketConn is a UDP zocket of a gonet Stack: a net.PacketConn receiving on its bound port
@@ -128,7 +129,8 @@ func (c *PacketConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) 
 //
 // Errors (*net.OpError): os.ErrDeadlineExceeded, net.ErrClosed, *net.AddrError for an address
 // that is not IPv4, EMSGSIZE over udp.MaxDatagram, ENOBUFS without packet buffers, and the
-// errors of udp.NewTransmitter for a new destination.
+// errors of udp.NewTransmitter and udp.Transmitter.Retarget for a new destination
+// (EHOSTUNREACH off the subnet without a gateway).
 func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	var to netip.AddrPort
 	switch a := addr.(type) {
@@ -147,8 +149,7 @@ func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return n, err
 }
 
-// WriteToUDPAddrPort is WriteTo for a netip.AddrPort; to a destination of the last eight it
-// allocates nothing.
+// WriteToUDPAddrPort is WriteTo for a netip.AddrPort; it allocates nothing (txCacheSize).
 func (c *PacketConn) WriteToUDPAddrPort(b []byte, to netip.AddrPort) (int, error) {
 	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 	if !to.Addr().Is4() {
@@ -182,22 +183,28 @@ func (c *PacketConn) WriteToUDPAddrPort(b []byte, to netip.AddrPort) (int, error
 	}
 }
 
-// transmitter returns the transmit zocket for to, making it when it is not among the cached
-// ones (replacing the oldest). Under the lock.
+// transmitter returns the transmit zocket for to: a cached one, else a new one while the cache
+// has room, else the least recently made or retargeted one, retargeted (udp.Transmitter.Retarget,
+// which allocates nothing). Under the lock.
 func (c *PacketConn) transmitter(to netip.AddrPort) (*udp.Transmitter, error) {
 	for _, tx := range c.tx {
 		if tx != nil && tx.RemoteAddr() == to {
 			return tx, nil
 		}
 	}
-	tx, err := udp.NewTransmitter(c.s.st, netip.AddrPortFrom(c.s.st.LocalAddr(), c.laddr.Port()), to, 0, nil)
-	if err != nil {
-		return nil, err
+	tx := c.tx[c.txNext]
+	if tx != nil {
+		if err := tx.Retarget(to); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		tx, err = udp.NewTransmitter(c.s.st, netip.AddrPortFrom(c.s.st.LocalAddr(), c.laddr.Port()), to, 0, nil)
+		if err != nil {
+			return nil, err
+		}
+		c.tx[c.txNext] = tx
 	}
-	if old := c.tx[c.txNext]; old != nil {
-		old.Close()
-	}
-	c.tx[c.txNext] = tx
 	c.txNext = (c.txNext + 1) % txCacheSize
 	return tx, nil
 }

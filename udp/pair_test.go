@@ -328,3 +328,56 @@ func TestNewTransmitterErrors(t *testing.T) {
 	assert.Equal(t, ap(addrA, 5), tx.LocalAddr())
 	assert.Equal(t, ap(addrB, 1), tx.RemoteAddr())
 }
+
+// TestRetarget: a retargeted transmitter sends to its new destination (port and TTL of the new
+// address kind), keeps its old one when refused, allocates nothing, and fails with EBADF once
+// closed.
+func TestRetarget(t *testing.T) {
+	p := lab.NewPair(t, "udp_ttl", "33")
+	r1, r2 := newRx(t, p.B, nil), newRx(t, p.B, nil)
+	bind(t, r1, ap(addrB, 1), netip.AddrPort{})
+	bind(t, r2, ap(addrB, 2), netip.AddrPort{})
+	tx := newTx(t, p.A, ap(addrA, 9), ap(addrB, 1), nil)
+	_, err := tx.SendSingle([]byte("one"))
+	require.NoError(t, err)
+	got := runUntil(t, p, r1, 1)
+	require.Len(t, got, 1)
+	assert.Equal(t, "one", string(got[0].data))
+
+	require.NoError(t, tx.Retarget(ap(addrB, 2)))
+	assert.Equal(t, ap(addrB, 2), tx.RemoteAddr())
+	assert.Equal(t, ap(addrA, 9), tx.LocalAddr())
+	_, err = tx.SendSingle([]byte("two"))
+	require.NoError(t, err)
+	got = runUntil(t, p, r2, 1)
+	require.Len(t, got, 1)
+	assert.Equal(t, "two", string(got[0].data))
+	assert.Equal(t, ap(addrA, 9), got[0].src)
+	assert.Equal(t, uint8(33), got[0].ip.TTL)
+	assert.Empty(t, recvAll(t, r1))
+
+	for _, bad := range []struct {
+		raddr netip.AddrPort
+		errno syscall.Errno
+	}{
+		{ap(netip.IPv4Unspecified(), 1), syscall.EINVAL},
+		{ap(addrB, 0), syscall.EINVAL},
+		{netip.MustParseAddrPort("[2001:db8::1]:1"), syscall.EAFNOSUPPORT},
+		{netip.MustParseAddrPort("198.19.0.1:1"), syscall.EHOSTUNREACH},
+	} {
+		assert.ErrorIs(t, tx.Retarget(bad.raddr), bad.errno, "%v", bad.raddr)
+		assert.Equal(t, ap(addrB, 2), tx.RemoteAddr(), "a refused retarget keeps the destination")
+	}
+
+	a, b := ap(addrB, 1), ap(addrB, 2)
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := tx.Retarget(a); err != nil {
+			panic(err)
+		}
+		a, b = b, a
+	})
+	assert.Zero(t, allocs, "Retarget")
+
+	require.NoError(t, tx.Close())
+	assert.ErrorIs(t, tx.Retarget(ap(addrB, 1)), syscall.EBADF)
+}

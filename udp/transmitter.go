@@ -56,6 +56,8 @@ type Transmitter struct {
 	resolved     bool
 	checked      int64 // stack time of the last neighbour check
 	hostOnly     bool  // multicast_ttl 0
+	ttl          uint8 // udp_ttl, for unicast destinations
+	mcastTTL     uint8 // multicast_ttl, for multicast ones
 
 	ipSum  uint32 // partial sum of the IPv4 header without length, id, flags and checksum
 	udpSum uint32 // pseudo-header without length, plus the ports
@@ -87,61 +89,39 @@ func NewTransmitter(st *stack.Stack, laddr, raddr netip.AddrPort, flags int, a *
 	if s.ntx >= s.maxTx {
 		return nil, errorf(syscall.ENOBUFS, "new transmitter: max_udp_tx_endpoints=%d reached", s.maxTx)
 	}
-	lip, ok1 := ip4(laddr.Addr())
-	rip, ok2 := ip4(raddr.Addr())
-	if !laddr.IsValid() || !raddr.IsValid() {
+	lip, ok := ip4(laddr.Addr())
+	if !laddr.IsValid() {
 		return nil, errorf(syscall.EINVAL, "new transmitter %v → %v: missing address", laddr, raddr)
 	}
-	if !ok1 || !ok2 {
+	if !ok {
 		return nil, errorf(syscall.EAFNOSUPPORT, "new transmitter %v → %v: not IPv4", laddr, raddr)
 	}
 	if laddr.Port() == 0 {
 		return nil, errorf(syscall.EINVAL, "new transmitter %v: local port 0", laddr)
-	}
-	if wire.IsUnspecified4(rip) || raddr.Port() == 0 {
-		return nil, errorf(syscall.EINVAL, "new transmitter → %v: no remote address or port", raddr)
 	}
 	if wire.IsUnspecified4(lip) {
 		lip = st.LocalIP4() // the stack has one address: every route's source
 	} else if lip != st.LocalIP4() {
 		return nil, errorf(syscall.EINVAL, "new transmitter %v: not the stack's address (%v)", laddr, st.LocalAddr())
 	}
-	nh, err := st.NextHop(rip)
-	if err != nil {
-		return nil, errorf(syscall.EHOSTUNREACH, "new transmitter → %v: %v", raddr, errors.Unwrap(err))
-	}
 	if a == nil {
 		a = st.Attr()
 	}
-	ttl := a.IntOf(attr.UDPTTL)
 	t := &Transmitter{
-		s: s, st: st, nexthop: nh,
-		laddr:  netip.AddrPortFrom(netip.AddrFrom4(lip), laddr.Port()),
-		raddr:  netip.AddrPortFrom(netip.AddrFrom4(rip), raddr.Port()),
-		l2:     st.EthernetHeaderSize(),
-		csumHW: st.TxChecksumOffload(),
-	}
-	if wire.IsMulticast4(rip) {
-		ttl = a.IntOf(attr.MulticastTTL)
-		t.hostOnly = ttl == 0
+		s: s, st: st,
+		laddr:    netip.AddrPortFrom(netip.AddrFrom4(lip), laddr.Port()),
+		l2:       st.EthernetHeaderSize(),
+		csumHW:   st.TxChecksumOffload(),
+		ttl:      uint8(a.IntOf(attr.UDPTTL)),
+		mcastTTL: uint8(a.IntOf(attr.MulticastTTL)),
 	}
 	t.hl = t.l2 + wire.IPv4MinimumSize + wire.UDPMinimumSize
 	// A frame must fit one buffer of the stack's pool (2048 bytes of data room).
 	t.mss = min(st.MTU(), bufRoom-t.l2) - wire.IPv4MinimumSize - wire.UDPMinimumSize
 	t.fragData = (min(st.MTU(), bufRoom-t.l2) - wire.IPv4MinimumSize) &^ 7
-	var dst [6]byte
-	if mac, ok := st.Resolve(nh); ok {
-		dst, t.resolved, t.checked = mac, true, st.Now()
+	if err := t.target("new transmitter", raddr); err != nil {
+		return nil, err
 	}
-	st.EncodeEthernet(t.hdr[:], dst, wire.EtherTypeIPv4)
-	ipf := wire.IPv4Fields{TTL: uint8(ttl), Protocol: wire.ProtoUDP, Src: lip, Dst: rip}
-	ipf.Encode(t.hdr[t.l2:])
-	wire.IPv4(t.hdr[t.l2:]).SetChecksum(0)
-	t.ipSum = wire.Sum(t.hdr[t.l2:t.l2+wire.IPv4MinimumSize], 0)
-	uf := wire.UDPFields{SrcPort: laddr.Port(), DstPort: raddr.Port()}
-	uf.Encode(t.hdr[t.l2+wire.IPv4MinimumSize:])
-	t.phSum = wire.PseudoHeaderSum(lip, rip, wire.ProtoUDP, 0)
-	t.udpSum = t.phSum + uint32(laddr.Port()) + uint32(raddr.Port())
 	s.acquire()
 	s.ntx++
 	t.one = dpdk.NewMbufArray(1)
@@ -149,6 +129,66 @@ func NewTransmitter(st *stack.Stack, laddr, raddr netip.AddrPort, flags int, a *
 	t.w.Ready(stack.EPOLLOUT)
 	s.txs = stack.SlotAdd(s.txs, t)
 	return t, nil
+}
+
+// Retarget points the zocket at a new remote address, as if it had been made for raddr with
+// the same local address and attributes, without allocating: code that sends to many peers
+// (net.PacketConn's WriteTo) keeps a few transmitters and retargets the least recently used
+// rather than making one per destination. Datagrams already handed to the port are not
+// affected; the new destination's MAC is resolved as NewTransmitter's is.
+//
+// Errors: EBADF after Close; EINVAL for a remote address 0.0.0.0 or port 0; EAFNOSUPPORT for an
+// address that is not IPv4; EHOSTUNREACH when raddr is off the local subnet and no gateway is
+// set. On error the zocket keeps its previous destination.
+func (t *Transmitter) Retarget(raddr netip.AddrPort) error {
+	if t.closed {
+		return errClosed
+	}
+	return t.target("retarget", raddr)
+}
+
+// target checks raddr and builds the header template for it: Ethernet (the next hop's MAC when
+// the stack's ARP knows it), IPv4 with the TTL for unicast or multicast, UDP, and the partial
+// checksums. op names the caller in errors.
+func (t *Transmitter) target(op string, raddr netip.AddrPort) error {
+	rip, ok := ip4(raddr.Addr())
+	if !raddr.IsValid() {
+		return errorf(syscall.EINVAL, "%s %v → %v: missing address", op, t.laddr, raddr)
+	}
+	if !ok {
+		return errorf(syscall.EAFNOSUPPORT, "%s %v → %v: not IPv4", op, t.laddr, raddr)
+	}
+	if wire.IsUnspecified4(rip) || raddr.Port() == 0 {
+		return errorf(syscall.EINVAL, "%s → %v: no remote address or port", op, raddr)
+	}
+	nh, err := t.st.NextHop(rip)
+	if err != nil {
+		return errorf(syscall.EHOSTUNREACH, "%s → %v: %v", op, raddr, errors.Unwrap(err))
+	}
+	t.raddr = netip.AddrPortFrom(netip.AddrFrom4(rip), raddr.Port())
+	t.nexthop = nh
+	ttl := t.ttl
+	t.hostOnly = false
+	if wire.IsMulticast4(rip) {
+		ttl = t.mcastTTL
+		t.hostOnly = ttl == 0
+	}
+	var dst [6]byte
+	t.resolved = false
+	if mac, ok := t.st.Resolve(nh); ok {
+		dst, t.resolved, t.checked = mac, true, t.st.Now()
+	}
+	lip, lport := t.laddr.Addr().As4(), t.laddr.Port()
+	t.st.EncodeEthernet(t.hdr[:], dst, wire.EtherTypeIPv4)
+	ipf := wire.IPv4Fields{TTL: ttl, Protocol: wire.ProtoUDP, Src: lip, Dst: rip}
+	ipf.Encode(t.hdr[t.l2:])
+	wire.IPv4(t.hdr[t.l2:]).SetChecksum(0)
+	t.ipSum = wire.Sum(t.hdr[t.l2:t.l2+wire.IPv4MinimumSize], 0)
+	uf := wire.UDPFields{SrcPort: lport, DstPort: raddr.Port()}
+	uf.Encode(t.hdr[t.l2+wire.IPv4MinimumSize:])
+	t.phSum = wire.PseudoHeaderSum(lip, rip, wire.ProtoUDP, 0)
+	t.udpSum = t.phSum + uint32(lport) + uint32(raddr.Port())
+	return nil
 }
 
 // Waitable returns the transmitter's waitable for a stack.Muxer (zfut_to_waitable). It is
