@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket/zocket/gonet"
+	"github.com/zocket/zocket/stack"
+	"github.com/zocket/zocket/tcp"
 )
 
 // TestBadUse checks the errors of bad calls: each is a *net.OpError wrapping what net would
@@ -125,7 +127,7 @@ func TestClosed(t *testing.T) {
 }
 
 // TestConnOptions checks CloseWrite (half-close: the peer reads EOF and can still answer),
-// SetNoDelay and SetKeepAlive against the stack's behaviour.
+// SetNoDelay against the stack's behaviour, and the keepalive options.
 func TestConnOptions(t *testing.T) {
 	a, b := ringPair(t)
 	l, err := b.Listen("tcp", ":7300")
@@ -136,8 +138,7 @@ func TestConnOptions(t *testing.T) {
 	tc := c1.(*gonet.TCPConn)
 	require.NoError(t, tc.SetNoDelay(true))
 	assert.ErrorIs(t, tc.SetNoDelay(false), syscall.EOPNOTSUPP)
-	require.NoError(t, tc.SetKeepAlive(false)) // tcp_keepalive is 0
-	assert.ErrorIs(t, tc.SetKeepAlive(true), syscall.EOPNOTSUPP)
+	checkKeepalive(t, a, tc)
 
 	_, err = c1.Write([]byte("req"))
 	require.NoError(t, err)
@@ -159,4 +160,32 @@ func TestConnOptions(t *testing.T) {
 	assert.Equal(t, ipB+":7300", c1.RemoteAddr().String())
 	c1.Close()
 	c2.Close()
+}
+
+// checkKeepalive turns keepalive on for tc alone (its stack's tcp_keepalive is off): probes go
+// out and the peer's answers keep the connection up; off again, they stop; bad values are
+// refused by name.
+func checkKeepalive(t *testing.T, s *gonet.Stack, tc *gonet.TCPConn) {
+	probes := func() uint64 {
+		var n uint64
+		require.NoError(t, s.Do(func(st *stack.Stack) { n = tcp.StackCounters(st).KeepaliveProbes }))
+		return n
+	}
+	require.NoError(t, tc.SetKeepAlive(false))
+	require.NoError(t, tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: 20 * time.Millisecond, Interval: 10 * time.Millisecond, Count: 2}))
+	require.Eventually(t, func() bool { return probes() >= 3 }, 5*time.Second, 5*time.Millisecond,
+		"answered probes, idle 20 ms")
+	require.NoError(t, tc.SetKeepAlive(false))
+	time.Sleep(30 * time.Millisecond) // a probe in flight lands
+	n := probes()
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, n, probes(), "no probes once off")
+	require.NoError(t, tc.SetKeepAlivePeriod(time.Hour))
+
+	err := tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Count: 200})
+	var op *net.OpError
+	assert.ErrorAs(t, err, &op)
+	assert.ErrorIs(t, err, syscall.EINVAL)
+	assert.ErrorContains(t, err, "Count")
+	assert.NoError(t, tc.SetKeepAlivePeriod(-1), "negative: unchanged")
 }

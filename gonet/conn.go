@@ -11,8 +11,8 @@ import (
 	"github.com/zocket/zocket/tcp"
 )
 
-// TCPConn is a TCP connection of a gonet Stack: a net.Conn, with CloseWrite, SetNoDelay and
-// SetKeepAlive as *net.TCPConn has them. Its methods are safe from any goroutine; concurrent
+// TCPConn is a TCP connection of a gonet Stack: a net.Conn, with CloseWrite, SetNoDelay,
+// SetKeepAlive, SetKeepAlivePeriod and SetKeepAliveConfig as *net.TCPConn has them. Its methods are safe from any goroutine; concurrent
 // Reads (and concurrent Writes) are serialised, so a Write's bytes are never interleaved with
 // another's.
 type TCPConn struct {
@@ -194,26 +194,3 @@ func (c *TCPConn) LocalAddr() net.Addr { return c.laddr }
 
 // RemoteAddr returns the peer's address, a *net.TCPAddr.
 func (c *TCPConn) RemoteAddr() net.Addr { return c.raddr }
-
-// SetNoDelay reports the stack's behaviour: zocket's TCP has no Nagle algorithm, every segment
-// leaves as soon as the windows allow, so SetNoDelay(true) succeeds and does nothing.
-//
-// Errors: EOPNOTSUPP for SetNoDelay(false) (there is no Nagle to turn on).
-func (c *TCPConn) SetNoDelay(noDelay bool) error {
-	if !noDelay {
-		return c.opError("set", syscall.EOPNOTSUPP)
-	}
-	return nil
-}
-
-// SetKeepAlive reports the stack's behaviour: keepalive is the stack's tcp_keepalive attribute,
-// for every connection, so a call asking for what the stack does succeeds and does nothing.
-//
-// Errors: EOPNOTSUPP when keepAlive differs from tcp_keepalive (the stack has no per-connection
-// setting).
-func (c *TCPConn) SetKeepAlive(keepAlive bool) error {
-	if keepAlive != c.s.keepalive {
-		return c.opError("set", syscall.EOPNOTSUPP)
-	}
-	return nil
-}

@@ -65,11 +65,12 @@
 // # Limits
 //
 // Addresses are IPv4 literals ("ip:port"; the stack resolves no names); listening on ":port" or
-// "0.0.0.0:port" means the stack's address. SetNoDelay(false) and a SetKeepAlive that differs
-// from the stack's tcp_keepalive attribute fail with EOPNOTSUPP: the stack has no Nagle
-// algorithm and no per-connection keepalive. A PacketConn sends through udp.Transmitters, which
-// have a fixed destination: it keeps one for each of its last eight destinations (a new one
-// allocates). Datagrams larger than the MTU are sent fragmented but not reassembled on receive
+// "0.0.0.0:port" means the stack's address. SetNoDelay(false) fails with EOPNOTSUPP: the stack
+// has no Nagle algorithm. Keepalive is per connection (tcpopts.go), starting from the stack's
+// tcp_keepalive* attributes rather than net.Dialer's 15 s. A PacketConn sends through udp.Transmitters, which
+// have a fixed destination and a prebuilt header: it keeps eight, and a datagram to a
+// destination none of them has retargets the oldest (udp.Transmitter.Retarget), so that writes
+// to any number of destinations allocate nothing. Datagrams larger than the MTU are sent fragmented but not reassembled on receive
 // (as TCPDirect). Stack.Close lingers for WithLinger (5 s) for queued data and FINs.
 //
 // Errors are those of package net (errors.go): *net.OpError wrapping os.ErrDeadlineExceeded,

@@ -62,8 +62,6 @@ type Stack struct {
 	stop     atomic.Bool // Close asks the poller to finish
 	done     chan struct{}
 	closeErr error
-
-	keepalive bool // the stack's tcp_keepalive
 }
 
 // zocket is what a registered waiter belongs to: Stack.Close closes it under the lock.
@@ -130,8 +128,6 @@ func (s *Stack) run(a *stack.Attr, ready chan<- error) {
 		return
 	}
 	s.st, s.mux = st, stack.NewMuxer(st)
-	ka, _ := st.Attr().Int("tcp_keepalive")
-	s.keepalive = ka != 0
 	if err := s.sleeper.open(st, s.opt.mode); err != nil {
 		s.mux.Close()
 		st.Close()

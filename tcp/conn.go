@@ -197,7 +197,8 @@ type Conn struct {
 	ackNow      bool
 
 	rtxT, delackT, waitT stack.Timer
-	kaT                  stack.Timer // keepalive (tcp_keepalive)
+	kaT                  stack.Timer // keepalive (keepalive.go)
+	ka                   Keepalive
 	txT                  stack.Timer // transmit retry: segments a full ring refused (snd.go)
 	retryFlush           bool        // the refused push was a flush
 	lastRcv              int64       // when the last segment arrived (keepalive)

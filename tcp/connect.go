@@ -151,7 +151,7 @@ func newConn(s *state, rip [4]byte, rport, lport uint16, nexthop [4]byte) *Conn 
 	c := s.free[n-1]
 	s.free = s.free[:n-1]
 	rq, sq, ooo := c.rq, c.sq, c.ooo
-	*c = Conn{s: s, rip: rip, rport: rport, lport: lport, nexthop: nexthop, live: true, rq: rq, sq: sq, ooo: ooo}
+	*c = Conn{s: s, rip: rip, rport: rport, lport: lport, nexthop: nexthop, live: true, rq: rq, sq: sq, ooo: ooo, ka: s.cfg.ka}
 	c.key = connKey(rip, rport, lport)
 	c.w.Init(s.st)
 	// The MSS is capped so that a whole segment (headers and payload) fits one packet buffer:

@@ -16,24 +16,23 @@ import (
 
 // config is the stack-wide TCP configuration read from the stack's attributes.
 type config struct {
-	opt             optConfig // options and buffers (options.go)
-	delayedAck      bool
-	finwait         int64 // ns; 0 disabled
-	timewait        int64 // ns
-	initialCwnd     int   // bytes; 0: 10 * MSS
-	retries         int
-	orphanRetries   int    // tcp_orphan_retries, 0 made 8
-	challengeGap    int64  // ns: tcp_invalid_ratelimit_ms
-	challengeLimit  uint32 // tcp_challenge_ack_limit; noChallengeLimit: none
-	synRetries      int
-	synackRetries   int
-	rtoMin, rtoMax  int64 // ns
-	maxConns        int
-	maxListen       int
-	synBacklog      int
-	waitTimeWait    bool
-	kaTime, kaIntvl int64 // ns; keepalive off when kaTime is 0
-	kaProbes        int
+	opt            optConfig // options and buffers (options.go)
+	delayedAck     bool
+	finwait        int64 // ns; 0 disabled
+	timewait       int64 // ns
+	initialCwnd    int   // bytes; 0: 10 * MSS
+	retries        int
+	orphanRetries  int    // tcp_orphan_retries, 0 made 8
+	challengeGap   int64  // ns: tcp_invalid_ratelimit_ms
+	challengeLimit uint32 // tcp_challenge_ack_limit; noChallengeLimit: none
+	synRetries     int
+	synackRetries  int
+	rtoMin, rtoMax int64 // ns
+	maxConns       int
+	maxListen      int
+	synBacklog     int
+	waitTimeWait   bool
+	ka             Keepalive // every connection's at first (StackKeepalive)
 }
 
 // state is a stack's TCP: the demultiplexer (4-tuple table, then listeners), endpoint counts,
@@ -102,16 +101,12 @@ func stateOf(st *stack.Stack) *state {
 			maxListen:      int(a.IntOf(attr.MaxTCPListenEndpoints)),
 			synBacklog:     int(a.IntOf(attr.MaxTCPSynBacklog)),
 			waitTimeWait:   a.IntOf(attr.TCPWaitForTimeWait) != 0,
-			kaProbes:       int(a.IntOf(attr.TCPKeepaliveProbes)),
+			ka:             StackKeepalive(a),
 			challengeGap:   a.IntOf(attr.TCPInvalidRatelimitMs) * 1e6,
 			challengeLimit: uint32(a.IntOf(attr.TCPChallengeACKLimit)),
 		},
 		challengeSec: -1,
 		cc:           congestionByName(a.StrOf(attr.TCPCongestion)),
-	}
-	if a.IntOf(attr.TCPKeepalive) != 0 && a.IntOf(attr.TCPKeepaliveIntvlMs) > 0 {
-		s.cfg.kaTime = a.IntOf(attr.TCPKeepaliveTimeMs) * 1e6
-		s.cfg.kaIntvl = a.IntOf(attr.TCPKeepaliveIntvlMs) * 1e6
 	}
 	if s.cfg.orphanRetries = int(a.IntOf(attr.TCPOrphanRetries)); s.cfg.orphanRetries == 0 {
 		s.cfg.orphanRetries = 8 // Linux's tcp_orphan_retries(): 0 means 8

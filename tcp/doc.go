@@ -201,7 +201,9 @@
 //   - Keepalive (tcp_keepalive, off by default): after tcp_keepalive_time_ms without a segment
 //     from the peer, a probe (ACK one byte below SND.UNA) every tcp_keepalive_intvl_ms, and
 //     after tcp_keepalive_probes unanswered a RST and ETIMEDOUT (KeepaliveTimeouts); a zero
-//     window does not hold the probes off (the window probe is the same ACK).
+//     window does not hold the probes off (the window probe is the same ACK). The attributes
+//     are every connection's start; Conn.SetKeepalive changes one connection's (Linux's
+//     SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
 //   - Timers run on the stack's tick wheel (stack.ArmTimer): retransmission (SYN, SYN-ACK with
 //     tcp_syn_retries / tcp_synack_retries, data with tcp_retries, zero-window probes), delayed
 //     ACK, FIN-WAIT-2 (tcp_finwait_ms, once the application closed, as Linux's

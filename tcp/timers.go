@@ -7,8 +7,8 @@ import (
 )
 
 // Timers run on the stack's tick wheel (stack.ArmTimer), never a goroutine. Each connection has
-// three: retransmission (SYN, SYN-ACK, data and FIN, or zero-window probes), delayed ACK, and
-// the wait timer (FIN-WAIT-2 or TIME-WAIT). Each has its own handler type over *Conn so that
+// these: retransmission (SYN, SYN-ACK, data and FIN, or zero-window probes), delayed ACK, the
+// wait timer (FIN-WAIT-2 or TIME-WAIT) and keepalive (keepalive.go). Each has its own handler type over *Conn so that
 // arming one converts a pointer to an interface and allocates nothing.
 
 const (
@@ -20,7 +20,6 @@ const (
 type rtxHandler Conn
 type delackHandler Conn
 type waitHandler Conn
-type keepaliveHandler Conn
 
 // The retransmission and delayed-ACK timers are lazy (as Linux's are): the connection keeps
 // the deadline it wants (rtxAt, delackAt; 0 for none) and touches the wheel only when the
@@ -289,45 +288,4 @@ func (c *Conn) armFinwait() {
 	if c.state == StateFinWait2 && c.appClosed && c.s.cfg.finwait > 0 && !c.waitT.Armed() {
 		c.s.st.ArmTimer(&c.waitT, c.s.st.Now()+c.s.cfg.finwait, (*waitHandler)(c))
 	}
-}
-
-// armKeepalive starts the keepalive timer when tcp_keepalive is on (at establishment).
-func (c *Conn) armKeepalive() {
-	if c.s.cfg.kaTime > 0 {
-		c.lastRcv = c.s.st.Now()
-		c.s.st.ArmTimer(&c.kaT, c.lastRcv+c.s.cfg.kaTime, (*keepaliveHandler)(c))
-	}
-}
-
-// Expire is the keepalive timer (tcp_keepalive; off by default): after tcp_keepalive_time_ms
-// without a segment from the peer, a probe (an ACK one byte before SND.UNA, which the peer must
-// answer) every tcp_keepalive_intvl_ms; after tcp_keepalive_probes unanswered, the connection
-// aborts with ETIMEDOUT (KeepaliveTimeouts). Any segment received restarts the idle time. While
-// data is in flight the retransmission timer watches the peer instead; a window probe does not
-// stop keepalive probes (both are the same ACK), so a zero window cannot keep them off.
-func (h *keepaliveHandler) Expire(now int64) {
-	c := (*Conn)(h)
-	s := c.s
-	switch c.state {
-	case StateEstablished, StateCloseWait, StateFinWait1, StateFinWait2:
-	default:
-		return
-	}
-	if idle := now - c.lastRcv; idle < s.cfg.kaTime {
-		c.kaSent = 0
-		s.st.ArmTimer(&c.kaT, c.lastRcv+s.cfg.kaTime, h)
-		return
-	}
-	if c.sndUna != c.sndMax {
-		s.st.ArmTimer(&c.kaT, now+s.cfg.kaIntvl, h)
-		return
-	}
-	if c.kaSent >= s.cfg.kaProbes {
-		c.timeout(&s.ctr.KeepaliveTimeouts)
-		return
-	}
-	c.kaSent++
-	s.ctr.KeepaliveProbes++
-	c.sendCtl(c.sndUna.Add(^uint32(0)), wire.TCPFlagAck)
-	s.st.ArmTimer(&c.kaT, now+s.cfg.kaIntvl, h)
 }
