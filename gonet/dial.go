@@ -140,7 +140,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if err == syscall.EAGAIN {
 			drain(l.w.rd)
 			l.s.unlock()
-			l.s.wait(l.w.rd)
+			<-l.w.rd // never in the poller's place: see Stack.wait
 			continue
 		}
 		if err != nil {

@@ -21,6 +21,7 @@ func TestNettestConn(t *testing.T) {
 		{"ring/sleep", ringPair, gonet.Sleep},
 		{"ring/busy", ringPair, gonet.BusyPoll},
 		{"memif/sleep", memifPair, gonet.Sleep},
+		{"memif/busy", memifPair, gonet.BusyPoll},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := tc.pair(t, gonet.WithWaitMode(tc.mode))

@@ -183,11 +183,16 @@ func (s *Stack) sleepPoll() {
 	}
 }
 
-// wait blocks a caller until a wake-up arrives on ch. In busy-poll mode one blocked caller at a
-// time polls the stack itself, between the turns of callers that want the lock, while the
-// poller naps: the wake-up then needs no hand-over between goroutines (on a machine with few
-// cores, the poller and the woken caller would compete for them). The others sleep on ch,
-// woken by the spinning caller's turns as they would be by the poller's.
+// wait blocks a caller of Read or Write until a wake-up arrives on ch. In busy-poll mode one
+// blocked caller at a time polls the stack itself, between the turns of callers that want the
+// lock, while the poller naps: the wake-up then needs no hand-over between goroutines (on a
+// machine with few cores, the poller and the woken caller would compete for them). The others
+// sleep on ch, woken by the spinning caller's turns as they would be by the poller's.
+//
+// Accept does not come here: a server keeps an Accept parked for the life of its listener, and
+// that goroutine polling in the poller's place would leave the poller napping while it, on
+// whatever thread and core the scheduler gives it, competes with the handlers it wakes (net/http
+// over net_tap in busy-poll mode: 2,800 requests/s with a spinning Accept, 7,300 without).
 func (s *Stack) wait(ch chan struct{}) {
 	if s.opt.mode != BusyPoll || !s.spinner.CompareAndSwap(false, true) {
 		<-ch
