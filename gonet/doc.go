@@ -36,11 +36,13 @@
 //
 // WithWaitMode chooses how the stack waits for work.
 //
-// BusyPoll: the poller turns the reactor without pause (one core). When a caller blocks, one
-// blocked caller at a time polls the stack itself (TryLock, a turn, look at its channel) while
-// the poller naps: a wake-up then needs no hand-over between goroutines, which on a machine with
-// few cores would wait for the scheduler (the woken goroutine is queued on the poller's P). The
-// other blocked callers sleep on their channels, woken by the spinning caller's turns.
+// BusyPoll: the poller turns the reactor without pause (one core), calling runtime.Gosched every
+// few idle turns so that, even with GOMAXPROCS 1, timers and other goroutines run within
+// microseconds. When a Read or Write blocks, one blocked caller at a time polls the stack
+// itself (TryLock, a turn, look at its channel) while the poller naps: a wake-up then needs no
+// hand-over between goroutines, which on a machine with few cores would wait for the scheduler
+// (the woken goroutine is queued on the poller's P). The other blocked callers sleep on their
+// channels, woken by the spinning caller's turns. A blocked Accept never spins (Stack.wait).
 //
 // Sleep (the default): the poller spins for WithSpinBeforeSleep (50 µs) after the last event,
 // then primes the stack's waitable fd (stack.PrimeWaitFD: the port's receive interrupt armed, a

@@ -30,10 +30,15 @@ import (
 //	ZOCKET_MEASURE=1 flock /tmp/zlab.lock go test ./gonet -run TestMeasure -v -count=1
 //
 // TestMeasureRTT: 64-byte TCP ping-pong round trips over net_memif with the zf API (one
-// goroutine polling both stacks), with gonet in busy-poll mode (a goroutine per side), and with
-// Go's net over a veth between the test's namespace and another. TestMeasureHTTP: net/http
-// requests per second, the same server code on a gonet listener over net_tap and on a kernel
-// listener over a veth, curl in the namespace asking for N keep-alive requests.
+// goroutine polling both stacks, then a goroutine per stack), with gonet in busy-poll mode (a
+// goroutine per side), and with Go's net over a veth between the test's namespace and another.
+// TestMeasureHTTP: net/http requests per second, the same server code on a gonet listener over
+// net_tap and on a kernel listener over a veth, curl in the namespace asking for N keep-alive
+// requests on CPU 1; for one core each side, run it as
+//
+//	ZOCKET_MEASURE=1 flock /tmp/zlab.lock taskset -c 0 go test ./gonet -run TestMeasureHTTP -v -count=1
+//
+// (the test logs the CPUs the server may use).
 // TestMeasureIdleCPU: the CPU an idle gonet stack uses in sleeping mode, on net_tap (waitable
 // fd) and on net_ring (naps).
 
@@ -83,7 +88,12 @@ func echo(c net.Conn) {
 
 func TestMeasureRTT(t *testing.T) {
 	measuring(t)
-	t.Run("native", func(t *testing.T) { t.Log("zf API over net_memif: " + percentiles(nativeRTT(t))) })
+	t.Run("native", func(t *testing.T) {
+		t.Log("zf API over net_memif, one goroutine polling both stacks: " + percentiles(nativeRTT(t, false)))
+	})
+	t.Run("native-split", func(t *testing.T) {
+		t.Log("zf API over net_memif, a goroutine per stack: " + percentiles(nativeRTT(t, true)))
+	})
 	t.Run("gonet", func(t *testing.T) {
 		a, b := memifPair(t, gonet.WithWaitMode(gonet.BusyPoll))
 		l, err := b.Listen("tcp", ":7600")
@@ -115,9 +125,10 @@ func TestMeasureRTT(t *testing.T) {
 	})
 }
 
-// nativeRTT is the ping-pong with the zf API: two stacks on net_memif, one goroutine polling
-// both.
-func nativeRTT(t *testing.T) []time.Duration {
+// nativeRTT is the ping-pong with the zf API on two stacks over net_memif: one goroutine
+// polling both (split false), or a goroutine per side, each polling its own stack on its own
+// thread (split true: the shape of gonet's busy-poll, where each side spins on its own core).
+func nativeRTT(t *testing.T, split bool) []time.Duration {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	srv, cli := lab.MemifPorts(t)
@@ -144,30 +155,54 @@ func nativeRTT(t *testing.T) []time.Duration {
 			s, _ = l.Accept()
 		}
 	}
-	msg, buf := make([]byte, 64), make([]byte, 64)
-	iov := [][]byte{buf}
-	recv := func(z *tcp.Conn) {
+	// recv polls sts until z has received 64 bytes into buf.
+	recv := func(z *tcp.Conn, buf []byte, sts ...*stack.Stack) {
+		iov := [][]byte{nil}
 		for got := 0; got < 64; {
-			a.Perform()
-			b.Perform()
+			for _, st := range sts {
+				st.Perform()
+			}
 			iov[0] = buf[got:]
 			if n, err := z.Recv(iov); err == nil {
 				got += n
 			}
 		}
 	}
+	msg, buf := make([]byte, 64), make([]byte, 64)
+	polled := []*stack.Stack{a, b}
+	done := make(chan struct{})
+	if split {
+		polled = polled[:1]
+		go func() { // the echo side, on its own thread
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			defer close(done)
+			ebuf := make([]byte, 64)
+			for i := 0; i < rttRounds+1000; i++ {
+				recv(s, ebuf, b)
+				if _, err := s.SendSingle(ebuf, 0); err != nil {
+					return
+				}
+			}
+		}()
+	}
 	ds := make([]time.Duration, 0, rttRounds)
 	for i := 0; i < rttRounds+1000; i++ {
 		start := time.Now()
 		_, err := c.SendSingle(msg, 0)
 		require.NoError(t, err)
-		recv(s)
-		_, err = s.SendSingle(buf, 0)
-		require.NoError(t, err)
-		recv(c)
+		if !split {
+			recv(s, buf, polled...)
+			_, err = s.SendSingle(buf, 0)
+			require.NoError(t, err)
+		}
+		recv(c, msg, polled...)
 		if i >= 1000 {
 			ds = append(ds, time.Since(start))
 		}
+	}
+	if split {
+		<-done
 	}
 	c.Close()
 	s.Close()
@@ -227,6 +262,9 @@ func httpRate(t *testing.T, k *lab.Kernel, l net.Listener, url string, n int) fl
 func TestMeasureHTTP(t *testing.T) {
 	measuring(t)
 	const n = 5000
+	var cpus unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &cpus))
+	t.Logf("server on %d CPU(s), GOMAXPROCS %d", cpus.Count(), runtime.GOMAXPROCS(0))
 	t.Run("gonet", func(t *testing.T) {
 		for _, mode := range []gonet.WaitMode{gonet.Sleep, gonet.BusyPoll} {
 			k, s := tapStackAttr(t, 76+int(mode), []string{"cpu", "0"}, gonet.WithWaitMode(mode)) // curl on CPU 1

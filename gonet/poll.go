@@ -28,6 +28,13 @@ const (
 	napMax   = time.Millisecond
 )
 
+// yieldEvery is how many idle turns a busy-polling goroutine (the poller, or a caller in its
+// place) runs between calls to runtime.Gosched, a few microseconds: the scheduler then runs
+// other goroutines and fires timers. Without it, with GOMAXPROCS 1 (a container's single CPU)
+// a spinning stack kept everything else off its P until the runtime's 10 ms preemption (a 1 ms
+// time.Sleep took 20 ms; TestBusyPollLetsOthersRun).
+const yieldEvery = 16
+
 // sleeper is how the poller sleeps: on the epoll set of the stack's waitable fd and a kick
 // eventfd, or, without a waitable fd, on a timer and a kick channel.
 type sleeper struct {
@@ -130,6 +137,7 @@ func (z *sleeper) prime() bool {
 // busyPoll runs the reactor without pause until Close, napping while a blocked caller polls
 // in its place (wait).
 func (s *Stack) busyPoll() {
+	idle := 0
 	for !s.stop.Load() {
 		if s.spinner.Load() {
 			time.Sleep(napMax)
@@ -139,9 +147,10 @@ func (s *Stack) busyPoll() {
 		n := s.turn()
 		s.mu.Unlock()
 		s.yield()
-		if n > 0 {
+		if idle++; n > 0 || idle == yieldEvery {
 			// A woken caller is queued on this P (channel wake-ups go to the waker's P):
 			// let it run now rather than at the next preemption.
+			idle = 0
 			runtime.Gosched()
 		}
 	}
@@ -199,13 +208,14 @@ func (s *Stack) wait(ch chan struct{}) {
 		return
 	}
 	defer s.spinner.Store(false)
-	for {
+	for idle := 0; ; idle++ {
 		select {
 		case <-ch:
 			return
 		default:
 		}
-		if s.want.Load() > 0 || !s.mu.TryLock() {
+		if s.want.Load() > 0 || idle == yieldEvery || !s.mu.TryLock() {
+			idle = 0
 			runtime.Gosched()
 			continue
 		}
