@@ -218,6 +218,7 @@ const (
 	TCPCwndDecays                                   // TCP cwnd decays after an RTO application-limited (RFC 2861)
 	TCPRecoveryProbes                               // TCP probes sent after a silence in SACK recovery
 	TCPFastPathSegments                             // TCP segments handled by header prediction's short path
+	TCPTimeWaitRecycled                             // TCP TIME-WAIT connections ended early for a new connection's endpoint
 	NumTransportCounters
 )
 
@@ -271,6 +272,7 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_cwnd_decays", "TCP congestion windows halved towards the flight used after an RTO without filling them (RFC 2861, as Linux)."},
 	{"tcp_recovery_probes", "TCP probes sent after a probe timeout of silence in a SACK recovery, so that RACK finds a lost retransmission before the RTO."},
 	{"tcp_fast_path_segments", "TCP segments handled by header prediction's short path (in order, expected ACK, nothing unusual: tcp/fast.go)."},
+	{"tcp_time_wait_recycled", "TCP connections in TIME-WAIT ended early because a new connection needed their endpoint (max_tcp_endpoints reached; Linux's tcp_max_tw_buckets overflow)."},
 }
 
 // Name is the counter's name, e.g. "tcp_retransmits" (metric zocket_tcp_retransmits_total).

@@ -112,8 +112,11 @@ type Conn struct {
 	state    State
 	err      syscall.Errno
 	inTable  bool
-	live     bool // taken from the pool (connect.go's newConn), not yet freed
-	orphan   bool // the application closed it; the stack finishes the close
+	live     bool  // taken from the pool (connect.go's newConn), not yet freed
+	orphan   bool  // the application closed it; the stack finishes the close
+	twPrev   *Conn // neighbours in the state's TIME-WAIT list (timewait.go)
+	twNext   *Conn
+	inTW     bool
 	freed    bool // resources and endpoint count given back
 	ownPort  bool // the local port is this connection's to release
 	txShut   bool // ShutdownTx or Close queued a FIN
@@ -330,7 +333,11 @@ func (c *Conn) Close() error {
 	if c.canSend() {
 		_ = c.ShutdownTx() // cannot fail here: the connection sends
 	}
-	if c.state == StateTimeWait || c.state == StateClose {
+	switch c.state {
+	case StateTimeWait:
+		c.s.tw.add(c) // orphaned now: recyclable (timewait.go)
+		return nil
+	case StateClose:
 		return nil
 	}
 	c.armFinwait()
@@ -362,6 +369,7 @@ func (c *Conn) closeDown() {
 	c.state = StateClose
 	c.updateReady()
 	s.remove(c)
+	s.tw.remove(c)
 	s.st.StopTimer(&c.rtxT)
 	s.st.StopTimer(&c.delackT)
 	c.rtxAt, c.delackAt = 0, 0

@@ -83,6 +83,7 @@ type Counters struct {
 	CwndRestarts      uint64 // cwnd cut to the restart window after an idle period longer than the RTO (RFC 5681 §4.1)
 	CwndDecays        uint64 // cwnd halved towards the flight used after an RTO without filling it (RFC 2861, as Linux)
 	FastPathSegments  uint64 // segments header prediction handled on the short path (fast.go)
+	TimeWaitRecycled  uint64 // TIME-WAIT connections ended early: a new connection needed the endpoint (timewait.go)
 }
 
 // StackCounters returns the TCP counters of st (zero when no TCP zocket was ever made on it).

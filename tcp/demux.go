@@ -53,7 +53,8 @@ type state struct {
 	portRefs  map[uint16]int
 	zc        ZCOwner // zc's state for this stack: told of zero-copy buffers leaving send queues (tcp/zc.go)
 
-	nconns  int // handles + connections, half-open and orphaned ones included
+	nconns  int    // handles + connections, half-open and orphaned ones included
+	tw      twList // orphaned connections in TIME-WAIT, oldest first (timewait.go)
 	nlisten int
 
 	isnKey  [2]uint64

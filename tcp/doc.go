@@ -221,7 +221,9 @@
 //     §4.2.2.13). A RST in SYN-SENT counts only if it acknowledges our SYN.
 //   - Close (zft_free) closes gracefully (FIN after the queued data, however full the send
 //     queue: a FIN that finds no slot or buffer is owed and joins the queue when one frees) and
-//     leaves the stack to finish: the endpoint stays counted until TIME-WAIT ends. Unread
+//     leaves the stack to finish: the endpoint stays counted until TIME-WAIT ends, or until
+//     a new connection finds every endpoint taken and the oldest closed connection in
+//     TIME-WAIT gives its own (TimeWaitRecycled, timewait.go; Linux's tcp_max_tw_buckets). Unread
 //     in-order data, or data arriving after Close, make it a RST, as on Linux; out-of-order data
 //     is purged silently. Errors: ECONNREFUSED (RST or ICMP port
 //     unreachable while connecting), ECONNRESET, EPIPE (reset after the peer's FIN),

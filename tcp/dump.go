@@ -72,6 +72,7 @@ func (s *state) Dump(d *stack.DumpBuilder) {
 		d.Counter(stack.TCPCwndDecays, c.CwndDecays)
 		d.Counter(stack.TCPRecoveryProbes, c.RecoveryProbes)
 		d.Counter(stack.TCPFastPathSegments, c.FastPathSegments)
+		d.Counter(stack.TCPTimeWaitRecycled, c.TimeWaitRecycled)
 		for r := DropReason(0); r < NumDropReasons; r++ {
 			d.Drop(r.Name(), c.Drops[r])
 		}

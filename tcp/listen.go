@@ -144,7 +144,7 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 	if fl&wire.TCPFlagSyn == 0 {
 		return s.drop(g.m, DropNoEndpoint)
 	}
-	if l.halfOpen >= s.cfg.synBacklog && !l.evictOldest() || s.nconns >= s.cfg.maxConns {
+	if l.halfOpen >= s.cfg.synBacklog && !l.evictOldest() || s.nconns >= s.cfg.maxConns && !s.recycleTimeWait() {
 		return s.drop(g.m, DropBacklog)
 	}
 	o := &g.opts

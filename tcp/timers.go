@@ -279,6 +279,7 @@ func (c *Conn) enterTimeWait() {
 		return
 	}
 	st.ArmTimer(&c.waitT, st.Now()+c.s.cfg.timewait, (*waitHandler)(c))
+	c.s.tw.add(c)
 }
 
 // armFinwait bounds FIN-WAIT-2 by tcp_finwait_ms once the application has closed (Linux's
