@@ -198,7 +198,9 @@ const (
 	TCPOutOfOrderRemoved                            // TCP out-of-order entries moved in order when a hole filled
 	TCPOutOfOrderDropped                            // TCP out-of-order segments dropped (duplicate, queue full)
 	TCPSendNoMem                                    // TCP sends that found no buffer (ENOMEM)
-	TCPSynBacklogDrops                              // TCP half-open connections dropped for a new SYN
+	TCPSynCookiesSent                               // TCP SYN cookies sent (SYN backlog full)
+	TCPSynCookiesRecv                               // TCP handshakes completed with a valid SYN cookie
+	TCPSynCookiesFailed                             // TCP ACKs to a listener with no valid SYN cookie
 	TCPChallengeACKsLimited                         // TCP challenge ACKs suppressed by the rate limit
 	TCPRetriesTimeouts                              // TCP connections ended by tcp_retries retransmissions
 	TCPPersistTimeouts                              // TCP connections ended by tcp_retries window probes unanswered
@@ -252,7 +254,9 @@ var transportCounterNames = [NumTransportCounters][2]string{
 	{"tcp_out_of_order_removed", "TCP out-of-order entries moved in order when a hole filled."},
 	{"tcp_out_of_order_dropped", "TCP out-of-order segments dropped (duplicate or queue full)."},
 	{"tcp_send_nomem", "TCP sends that found no packet buffer (ENOMEM)."},
-	{"tcp_syn_backlog_drops", "TCP half-open connections dropped to make room for a new SYN."},
+	{"tcp_syncookies_sent", "TCP SYN cookies sent: SYNs answered without state because the listener's SYN backlog was full (RFC 4987 §3.6)."},
+	{"tcp_syncookies_recv", "TCP handshake ACKs that carried a valid SYN cookie: connections rebuilt from it."},
+	{"tcp_syncookies_failed", "TCP ACKs to a listener that sent SYN cookies lately, with no valid cookie (answered with a RST)."},
 	{"tcp_challenge_acks_limited", "TCP challenge ACKs suppressed by the per-connection or stack-wide rate limit."},
 	{"tcp_retries_timeouts", "TCP connections ended by tcp_retries retransmissions unacknowledged."},
 	{"tcp_persist_timeouts", "TCP connections ended by tcp_retries zero-window probes unanswered."},

@@ -68,7 +68,9 @@ type Counters struct {
 	OOORemoved        uint64 // ooo: removed (entries moved to the receive queue when a hole filled)
 	OOODropped        uint64 // ooo: dropped (duplicate, queue full, or reneged for in-order data)
 	SendENOMEM        uint64 // Send, ShutdownTx or Close that found no buffer (ENOMEM)
-	SynBacklogDrops   uint64 // half-open connections dropped to make room for a new SYN
+	SynCookiesSent    uint64 // SYN cookies sent: SYNs that found the SYN backlog full (syncookie.go)
+	SynCookiesRecv    uint64 // handshake ACKs with a valid SYN cookie: connections rebuilt
+	SynCookiesFailed  uint64 // ACKs to a listener that sent cookies lately, with no valid cookie (RST)
 	TxNoBufs          uint64 // control segments not sent for want of a buffer
 	Drops             [NumDropReasons]uint64
 	SACKRecoveries    uint64 // SACK-based recoveries started (RFC 6675: DupThresh or a RACK loss)

@@ -31,6 +31,7 @@ type config struct {
 	maxConns       int
 	maxListen      int
 	synBacklog     int
+	synCookies     bool // tcp_syncookies
 	waitTimeWait   bool
 	ka             Keepalive // every connection's at first (StackKeepalive)
 }
@@ -57,8 +58,9 @@ type state struct {
 	tw      twList // orphaned connections in TIME-WAIT, oldest first (timewait.go)
 	nlisten int
 
-	isnKey  [2]uint64
-	isnHook func() wire.Seq // tests: fixed initial sequence numbers
+	isnKey    [2]uint64
+	cookieKey [2]uint64       // SYN cookies' hash key (syncookie.go)
+	isnHook   func() wire.Seq // tests: fixed initial sequence numbers
 
 	cache *stack.BufCache
 	txv   []*dpdk.Mbuf // C memory: segments of one transmit burst
@@ -101,6 +103,7 @@ func stateOf(st *stack.Stack) *state {
 			maxConns:       int(a.IntOf(attr.MaxTCPEndpoints)),
 			maxListen:      int(a.IntOf(attr.MaxTCPListenEndpoints)),
 			synBacklog:     int(a.IntOf(attr.MaxTCPSynBacklog)),
+			synCookies:     a.IntOf(attr.TCPSyncookies) != 0,
 			waitTimeWait:   a.IntOf(attr.TCPWaitForTimeWait) != 0,
 			ka:             StackKeepalive(a),
 			challengeGap:   a.IntOf(attr.TCPInvalidRatelimitMs) * 1e6,
@@ -116,9 +119,10 @@ func stateOf(st *stack.Stack) *state {
 		s.cfg.rtoMax = s.cfg.rtoMin
 	}
 	s.initConns()
-	var k [16]byte
+	var k [32]byte
 	_, _ = crand.Read(k[:])
-	s.isnKey = [2]uint64{binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:])}
+	s.isnKey = [2]uint64{binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:16])}
+	s.cookieKey = [2]uint64{binary.LittleEndian.Uint64(k[16:24]), binary.LittleEndian.Uint64(k[24:])}
 	st.SetTransport(wire.ProtoTCP, s)
 	return s
 }
@@ -392,29 +396,41 @@ func (s *state) resetFor(g *segment, rip [4]byte) {
 
 // sendReset sends a RST that belongs to no connection.
 func (s *state) sendReset(rip [4]byte, rport, lport uint16, seq, ack wire.Seq, fl wire.TCPFlags) {
+	if s.sendBare(rip, rport, lport, seq, ack, fl, 0, nil) {
+		s.ctr.Resets++
+	}
+}
+
+// sendBare sends a segment that belongs to no connection (a RST, a SYN cookie's SYN-ACK): the
+// header with window wnd and the option bytes opts (a multiple of 4), no payload. It reports
+// whether a buffer was found for it.
+func (s *state) sendBare(rip [4]byte, rport, lport uint16, seq, ack wire.Seq, fl wire.TCPFlags, wnd uint16, opts []byte) bool {
 	m := s.takeBuf()
 	if m == nil {
 		s.ctr.TxNoBufs++
-		return
+		return false
 	}
 	l2 := s.st.EthernetHeaderSize()
-	b := m.Append(l2 + 40)
+	thl := 20 + len(opts)
+	b := m.Append(l2 + 20 + thl)
 	if b == nil {
 		s.recycle(m)
 		s.ctr.TxNoBufs++
-		return
+		return false
 	}
 	s.st.EncodeEthernet(b, [6]byte{}, wire.EtherTypeIPv4)
-	ipf := wire.IPv4Fields{TotalLength: 40, DF: true, TTL: 64, Protocol: wire.ProtoTCP, Src: s.ip, Dst: rip}
+	ipf := wire.IPv4Fields{TotalLength: uint16(20 + thl), DF: true, TTL: 64, Protocol: wire.ProtoTCP, Src: s.ip, Dst: rip}
 	ipf.Encode(b[l2:])
-	tf := wire.TCPFields{SrcPort: lport, DstPort: rport, Seq: seq, Ack: ack, Flags: fl}
+	tf := wire.TCPFields{SrcPort: lport, DstPort: rport, Seq: seq, Ack: ack, Flags: fl, Window: wnd}
 	tf.Encode(b[l2+20:])
 	t := wire.TCP(b[l2+20:])
+	copy(t[20:], opts)
+	t[tcpOffOff] = uint8(thl/4) << 4
 	t.SetChecksum(t.ComputeChecksum(s.ip, rip))
 	padFrame(m)
-	s.ctr.Resets++
 	s.ctr.TxSegments++
 	s.output(m, rip)
+	return true
 }
 
 // output queues a control frame for the end of the reactor turn (ARP resolution included).

@@ -229,17 +229,20 @@
 //     unreachable while connecting), ECONNRESET, EPIPE (reset after the peer's FIN),
 //     ETIMEDOUT, EHOSTUNREACH (ARP failed while connecting, or ICMP).
 //   - SYN backlog: at most max_tcp_syn_backlog half-open connections per listener; a SYN
-//     beyond it makes the oldest half-open connection go, silently (counted as
-//     SynBacklogDrops): under a flood a legitimate handshake has as long as the flood takes to
-//     refill the backlog, established connections are untouched and buffers stay bounded. No
-//     SYN cookies (they would need timestamps or lose the MSS). Data on a SYN is not kept.
+//     beyond it is answered with a SYN cookie (RFC 4987 §3.6, syncookie.go; tcp_syncookies,
+//     on by default as on Linux): nothing is kept, the handshake's ACK rebuilds the connection
+//     (MSS from a table of four; window scale and SACK when the SYN had timestamps, carried in
+//     our TSval). A flood then costs a reply per SYN and no memory, a burst of real clients
+//     larger than the backlog all connect, established connections are untouched. With
+//     tcp_syncookies 0 such a SYN is dropped (DropBacklog) and the client retransmits it.
+//     Counters: SynCookiesSent, SynCookiesRecv, SynCookiesFailed. Data on a SYN is not kept.
 //   - Counters (Counters, per stack): retransmits, RTOs, fast retransmits, NewReno partial
 //     ACKs, duplicate ACKs, challenge ACKs sent and rate-limited, window and keepalive probes,
 //     connections given up (RetriesTimeouts, PersistTimeouts, KeepaliveTimeouts,
 //     OrphanTimeouts), path MTU reductions and ICMP errors ignored (PMTUReductions,
 //     ICMPIgnored),
 //     out-of-order queue events (OOOQueued/OOORemoved/OOODropped: ooo added, removed, dropped),
-//     send ENOMEMs, SYN backlog evictions, SACK recoveries, RACK losses, tail loss probes and
+//     send ENOMEMs, SYN cookies, TIME-WAIT recycled, SACK recoveries, RACK losses, tail loss probes and
 //     the losses they repaired, spurious recoveries undone, D-SACKs and SACK blocks ignored,
 //     and every dropped segment by reason (Drops).
 //   - Connections come from a pool of max_tcp_endpoints made with the stack's TCP, and the
@@ -257,7 +260,7 @@
 // (RFC 7323 Appendix G: the RFC 6298 gains are used per sample, as Linux); RACK-TLP without
 // SACK (as Linux: NewReno and the RTO then); path MTU probing (RFC 4821: a frag-needed lowers
 // the MSS, pmtu.go, and it never grows back; other ICMP errors than unreachable in SYN-SENT
-// are ignored); SYN cookies (the oldest half-open connection is dropped instead).
+// are ignored).
 // Multi-segment (chained) receive buffers are dropped and counted, which is enough for the
 // MTUs this stack supports. TX alternatives reach a connection through alt.go's hook.
 // Congestion control: no HyStart++ (slow start runs to the first loss), no ECN; of RFC 7661

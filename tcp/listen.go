@@ -14,6 +14,7 @@ type Listener struct {
 	s        *state
 	port     uint16
 	halfOpen int     // connections in SYN-RECEIVED
+	cookieAt int64   // stack time of the last SYN cookie sent (syncookie.go); 0: never
 	pending  []*Conn // connections not yet accepted, half-open or established, oldest first
 	closed   bool
 	w        stack.Waitable
@@ -23,10 +24,10 @@ type Listener struct {
 // port (zftl_listen): port 0 picks an ephemeral one. Passive opens are answered with a SYN-ACK
 // carrying the MSS option and those of SACK-permitted, timestamps and window scale that the SYN
 // offered and the attributes allow (tcp_sack, tcp_timestamps, tcp_window_scaling), retransmitted up to tcp_synack_retries times; at most
-// max_tcp_syn_backlog of them are half-open at a time per listener (a further SYN makes the
-// oldest half-open connection go, silently, counted as SynBacklogDrops; no SYN cookies), and
-// every connection, accepted or not, takes one of max_tcp_endpoints (beyond it SYNs are dropped
-// and counted as DropBacklog).
+// max_tcp_syn_backlog of them are half-open at a time per listener (a further SYN is answered
+// with a SYN cookie, syncookie.go, or dropped with tcp_syncookies 0), and every connection,
+// accepted or not, takes one of max_tcp_endpoints (beyond it SYNs are dropped and counted as
+// DropBacklog, once no closed connection in TIME-WAIT can give its endpoint).
 //
 // Errors: EAFNOSUPPORT when laddr is not IPv4; EOPNOTSUPP for 0.0.0.0 (INADDR_ANY);
 // EADDRNOTAVAIL when laddr is not the stack's address; EADDRINUSE when the port is taken;
@@ -138,18 +139,28 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 		return s.drop(g.m, DropNoEndpoint)
 	}
 	if fl&wire.TCPFlagAck != 0 {
+		if handled, visible := l.cookieAck(g, rip); handled {
+			return visible
+		}
 		s.sendReset(rip, g.tcp.SrcPort(), l.port, g.ack, 0, wire.TCPFlagRst)
 		return s.drop(g.m, DropNoEndpoint)
 	}
 	if fl&wire.TCPFlagSyn == 0 {
 		return s.drop(g.m, DropNoEndpoint)
 	}
-	if l.halfOpen >= s.cfg.synBacklog && !l.evictOldest() || s.nconns >= s.cfg.maxConns && !s.recycleTimeWait() {
-		return s.drop(g.m, DropBacklog)
-	}
-	o := &g.opts
 	if wire.IsBroadcast4(rip) || wire.IsMulticast4(rip) {
 		return s.drop(g.m, DropNoEndpoint)
+	}
+	if l.halfOpen >= s.cfg.synBacklog {
+		if s.cfg.synCookies {
+			l.sendCookie(g, rip)
+			s.recycle(g.m)
+			return false
+		}
+		return s.drop(g.m, DropBacklog)
+	}
+	if s.nconns >= s.cfg.maxConns && !s.recycleTimeWait() {
+		return s.drop(g.m, DropBacklog)
 	}
 	nh, nerr := s.st.NextHop(rip)
 	if nerr != nil {
@@ -159,42 +170,36 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 	if c == nil {
 		return s.drop(g.m, DropBacklog)
 	}
-	c.l = l
-	c.orphan = true // nobody holds it until Accept
-	c.irs = g.seq
-	c.rcvNxt = g.seq.Add(1)
-	c.rcvAdv = c.rcvNxt
-	c.iss = s.isn(rip, c.rport, c.lport)
-	c.offerOptions()
-	c.negotiate(o) // a SYN-ACK offers only what the SYN offered
-	c.setMSS(o)
-	c.sndWnd, c.maxSndWnd = g.wnd, g.wnd
-	c.sndWl1, c.sndWl2 = g.seq, 0
-	c.sndUna, c.sndNxt, c.sndMax = c.iss, c.iss.Add(1), c.iss.Add(1)
-	c.setState(StateSynRecv)
-	s.nconns++
-	s.insert(c)
-	l.halfOpen++
-	l.pending = append(l.pending, c)
-	c.rcvAdv = c.rcvNxt.Add(c.rcvWindow())
+	l.openHalf(c, g.seq, s.isn(rip, c.rport, c.lport), &g.opts, g.wnd)
 	c.sendCtl(c.iss, wire.TCPFlagSyn|wire.TCPFlagAck)
 	c.armRTO()
 	s.recycle(g.m) // data on a SYN is not kept (no TCP Fast Open): the peer sends it again
 	return false
 }
 
-// evictOldest drops the oldest half-open connection, silently (its SYN may well have been
-// spoofed), to make room for a new SYN: under a SYN flood a legitimate handshake then has as
-// long as the flood takes to fill the backlog again, and no SYN is refused outright.
-func (l *Listener) evictOldest() bool {
-	for _, c := range l.pending {
-		if c.state == StateSynRecv {
-			l.s.ctr.SynBacklogDrops++
-			c.abort(0)
-			return true
-		}
-	}
-	return false
+// openHalf makes c a half-open connection of the listener (SYN-RECEIVED) for a SYN with
+// sequence number irs, options syn and window wnd, answered with our ISS iss: options agreed,
+// in the table, counted in the backlog, queued for Accept.
+func (l *Listener) openHalf(c *Conn, irs, iss wire.Seq, syn *wire.TCPOptions, wnd uint32) {
+	s := l.s
+	c.l = l
+	c.orphan = true // nobody holds it until Accept
+	c.irs = irs
+	c.rcvNxt = irs.Add(1)
+	c.rcvAdv = c.rcvNxt
+	c.iss = iss
+	c.offerOptions()
+	c.negotiate(syn) // a SYN-ACK offers only what the SYN offered
+	c.setMSS(syn)
+	c.sndWnd, c.maxSndWnd = wnd, wnd
+	c.sndWl1, c.sndWl2 = irs, 0
+	c.sndUna, c.sndNxt, c.sndMax = iss, iss.Add(1), iss.Add(1)
+	c.setState(StateSynRecv)
+	s.nconns++
+	s.insert(c)
+	l.halfOpen++
+	l.pending = append(l.pending, c)
+	c.rcvAdv = c.rcvNxt.Add(c.rcvWindow())
 }
 
 // onEstablished moves a passive connection from half-open to waiting for Accept.

@@ -32,8 +32,8 @@ func (c *Conn) input(g *segment) bool {
 func (c *Conn) process(g *segment) bool {
 	s := c.s
 	fl := g.flags
-	// RFC 1122 §4.2.2.13: a new SYN above RCV.NXT may reopen a connection in TIME-WAIT.
-	if c.state == StateTimeWait && fl&wire.TCPFlagSyn != 0 && fl&wire.TCPFlagAck == 0 && c.rcvNxt.LessThan(g.seq) {
+	// A new SYN may reopen a connection in TIME-WAIT (twReopens).
+	if c.state == StateTimeWait && fl&wire.TCPFlagSyn != 0 && fl&wire.TCPFlagAck == 0 && c.twReopens(g) {
 		if l := s.listeners[c.lport]; l != nil {
 			rip := c.rip
 			c.closeDown()

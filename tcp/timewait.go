@@ -65,3 +65,16 @@ func (s *state) recycleTimeWait() bool {
 	c.closeDown() // off the list, out of the table, freed (orphaned)
 	return true
 }
+
+// twReopens reports whether a SYN (without ACK) may end this connection's TIME-WAIT and open a
+// new incarnation through the listener: when both the old incarnation and the SYN have
+// timestamps, if the SYN's TSval is newer than TS.Recent (RFC 6191 §2: clients pick their
+// initial sequence numbers at random, so a port reused soon has a lower one half of the time,
+// while Linux's timestamps between two hosts keep growing); otherwise if it starts above RCV.NXT
+// (RFC 1122 §4.2.2.13).
+func (c *Conn) twReopens(g *segment) bool {
+	if c.tsOK && g.opts.HasTimestamps {
+		return int32(g.opts.TSVal-c.tsRecent) > 0
+	}
+	return c.rcvNxt.LessThan(g.seq)
+}

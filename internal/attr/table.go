@@ -72,6 +72,7 @@ const (
 	TCPRcvbuf             // tcp_rcvbuf
 	TCPSndbuf             // tcp_sndbuf
 	TCPCongestion         // tcp_congestion
+	TCPSyncookies         // tcp_syncookies
 
 	numIDs // number of attributes
 )
@@ -614,5 +615,16 @@ var defs = [numIDs]def{
 			"(RFC 5681 §4.1). newreno is TCPDirect's: half the " +
 			"flight on a loss, one MSS per round trip after. cubic keeps 70 % and regains the " +
 			"window on a cubic curve in time, not round trips, which suits long or fast paths.",
+	},
+	TCPSyncookies: {
+		name: "tcp_syncookies", kind: kindInt, defInt: 1, min: 0, max: 1,
+		defaultDoc: "net.ipv4.tcp_syncookies; Linux's 1",
+		components: "zf_stack",
+		summary: "Answer a SYN with a SYN cookie (RFC 4987 §3.6) when the listener's " +
+			"max_tcp_syn_backlog half-open connections are taken.",
+		detail: "The handshake's ACK then rebuilds the connection: MSS from a table of four, " +
+			"window scale and SACK-permitted only when the SYN had timestamps (they ride in " +
+			"the SYN-ACK's TSval). 0 - a SYN beyond the backlog is dropped (the client " +
+			"retransmits it).",
 	},
 }
