@@ -288,3 +288,25 @@ func TestHTTPServerAB(t *testing.T) {
 		assert.Zero(t, c.SynCookiesFailed)
 	}))
 }
+
+// TestCloseWhileKicking closes a stack in sleeping mode (net_tap: it sleeps on its waitable fd
+// and an eventfd that callers write) while callers keep it busy. Close's own kick, after it
+// stops the poller, raced the poller's close of the eventfd (-race saw it; a late kick could
+// write to a reused descriptor).
+func TestCloseWhileKicking(t *testing.T) {
+	for range 5 {
+		_, s := tapStack(t, 73)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for s.Do(func(*stack.Stack) {}) == nil {
+				}
+			}()
+		}
+		time.Sleep(20 * time.Millisecond)
+		require.NoError(t, s.Close())
+		wg.Wait()
+	}
+}

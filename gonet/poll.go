@@ -3,6 +3,7 @@ package gonet
 import (
 	"errors"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,7 +40,8 @@ const yieldEvery = 16
 // eventfd, or, without a waitable fd, on a timer and a kick channel.
 type sleeper struct {
 	st      *stack.Stack
-	epfd    int // -1 without a waitable fd
+	epfd    int        // -1 without a waitable fd
+	kickMu  sync.Mutex // kickfd against close: a caller's kick may race the poller's exit
 	kickfd  int
 	kickCh  chan struct{}
 	timer   *time.Timer
@@ -84,10 +86,12 @@ func (z *sleeper) open(st *stack.Stack, mode WaitMode) error {
 
 // close frees the sleeper's descriptors (the stack closes its own waitable fd).
 func (z *sleeper) close() {
+	z.kickMu.Lock()
 	if z.kickfd >= 0 {
 		unix.Close(z.kickfd)
 		z.kickfd = -1
 	}
+	z.kickMu.Unlock()
 	if z.epfd >= 0 {
 		unix.Close(z.epfd)
 		z.epfd = -1
@@ -96,11 +100,16 @@ func (z *sleeper) close() {
 
 // kick wakes a sleeping poller (a no-op when it is not asleep: the wake-up is then taken at its
 // next sleep, which it ends at once).
+// Callers kick after releasing the Stack's lock, so a kick can race the poller's close: under
+// kickMu it never writes to a closed (perhaps reused) descriptor.
 func (z *sleeper) kick() {
+	z.kickMu.Lock()
 	if z.kickfd >= 0 {
 		unix.Write(z.kickfd, z.kickBuf[:])
+		z.kickMu.Unlock()
 		return
 	}
+	z.kickMu.Unlock()
 	wake(z.kickCh)
 }
 
