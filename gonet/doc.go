@@ -67,7 +67,13 @@
 // # Limits
 //
 // Addresses are IPv4 literals ("ip:port"; the stack resolves no names); listening on ":port" or
-// "0.0.0.0:port" means the stack's address. SetNoDelay(false) fails with EOPNOTSUPP: the stack
+// "0.0.0.0:port" means the stack's address. A stack holds at most max_tcp_endpoints TCP
+// connections (64 by default, TCPDirect's; every connection pool entry is made at Open), those
+// still closing included: size it for the application, since beyond it Dial fails with ENOBUFS
+// and a listener drops SYNs (the client retries). Closed connections in TIME-WAIT give their
+// endpoints to new ones when none is free (tcp's timewait.go), and SYNs beyond
+// max_tcp_syn_backlog get SYN cookies, so a server that closes first, or a burst of clients,
+// does not run out. SetNoDelay(false) fails with EOPNOTSUPP: the stack
 // has no Nagle algorithm. Keepalive is per connection (tcpopts.go), starting from the stack's
 // tcp_keepalive* attributes rather than net.Dialer's 15 s. A PacketConn sends through udp.Transmitters, which
 // have a fixed destination and a prebuilt header: it keeps eight, and a datagram to a
