@@ -130,8 +130,9 @@ func (l *Listener) Close() error {
 }
 
 // input handles a segment for the listener's port that matched no connection
-// (RFC 9293 §3.10.7.2): RST ignored, ACK answered with a RST, SYN opens a half-open connection
-// if the backlog has room.
+// (RFC 9293 §3.10.7.2): RST ignored; ACK answered with a RST unless it brings a SYN cookie back
+// (syncookie.go); SYN opens a half-open connection if the backlog has room, and is answered
+// with a SYN cookie if not.
 func (l *Listener) input(g *segment, rip [4]byte) bool {
 	s := l.s
 	fl := g.flags
