@@ -19,18 +19,22 @@ import (
 // wscale (its view of both shifts, which must be ours swapped) for a connection to a zocket
 // listener and for one from a zocket to a Linux listener; with the attributes off it shows
 // none of them. With a 4 MiB receive buffer Linux sees our window of several MiB (snd_wnd).
+// A connection accepted through a SYN cookie (the listener's backlog full) has them all too:
+// Linux's timestamps carry them through the handshake (syncookie.go).
 func TestKernelOptions(t *testing.T) {
 	for i, tc := range []struct {
 		name   string
 		attrs  []string
 		active bool // the zocket connects
 		on     bool
+		cookie bool // the listener's backlog is full: Linux's SYN gets a SYN cookie
 	}{
-		{"Linux to zocket", nil, false, true},
-		{"zocket to Linux", nil, true, true},
-		{"Linux to zocket, options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}, false, false},
-		{"zocket to Linux, options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}, true, false},
-		{"Linux to zocket, 4 MiB window", []string{"n_bufs", "32767", "max_tcp_endpoints", "4"}, false, true},
+		{"Linux to zocket", nil, false, true, false},
+		{"zocket to Linux", nil, true, true, false},
+		{"Linux to zocket, options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}, false, false, false},
+		{"zocket to Linux, options off", []string{"tcp_sack", "0", "tcp_timestamps", "0", "tcp_window_scaling", "0"}, true, false, false},
+		{"Linux to zocket, 4 MiB window", []string{"n_bufs", "32767", "max_tcp_endpoints", "4"}, false, true, false},
+		{"Linux to zocket through a SYN cookie", []string{"max_tcp_syn_backlog", "1"}, false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, s := kernelStack(t, 63+i, tc.attrs...)
@@ -43,6 +47,9 @@ func TestKernelOptions(t *testing.T) {
 				l, err := Listen(s, netip.MustParseAddrPort(k.StackIP+":7010"), nil)
 				require.NoError(t, err)
 				defer l.Close()
+				if tc.cookie {
+					l.halfOpen = stateOf(s).cfg.synBacklog // as if a SYN flood held the backlog
+				}
 				_, done := lab.Background(t, k.Command("socat", "-u", "SYSTEM:echo hi; sleep 2", "TCP4:"+k.StackIP+":7010"))
 				lab.Poll(t, s, 10*time.Second, "Linux's connection", func() bool { c, _ = l.Accept(); return c != nil })
 				defer func() { closeAndWaitQuiet(t, s, c, done) }()
@@ -57,6 +64,7 @@ func TestKernelOptions(t *testing.T) {
 			}
 			info := ssInfo(t, k, c)
 			t.Logf("ss -ti: %s", info)
+			assert.Equal(t, tc.cookie, StackCounters(s).SynCookiesRecv == 1, "accepted through a cookie")
 			word := func(w string) bool { return regexp.MustCompile(`(^|\s)` + w + `(\s|$)`).MatchString(info) }
 			assert.Equal(t, tc.on, word("ts"), "ts")
 			assert.Equal(t, tc.on, word("sack"), "sack")
