@@ -85,9 +85,11 @@ func (c *TCPConn) Read(b []byte) (int, error) {
 		n, err := c.tc.Recv(c.riov[:])
 		c.riov[0] = nil
 		if err == syscall.EAGAIN {
-			drain(c.w.rd)
+			block := c.rd.drainWake()
 			c.s.unlock()
-			c.s.wait(c.w.rd)
+			if block {
+				c.s.wait(c.w.rd)
+			}
 			continue
 		}
 		c.s.unlock()
@@ -133,11 +135,11 @@ func (c *TCPConn) Write(b []byte) (int, error) {
 		case syscall.EAGAIN, syscall.ENOMEM:
 			// Full queue: tcp cleared EPOLLOUT, and the ACK that frees room raises it, which
 			// wakes us. No buffers: the next turns free some.
-			drain(c.w.wr)
+			block := c.wd.drainWake()
 			c.s.unlock()
 			if err == syscall.ENOMEM {
 				time.Sleep(20 * time.Microsecond)
-			} else {
+			} else if block {
 				c.s.wait(c.w.wr)
 			}
 			continue

@@ -45,6 +45,23 @@ func (d *deadline) set(t time.Time) {
 	wake(d.wakeCh)
 }
 
+// drainWake takes a stale wake-up off the direction's channel before its caller blocks on it
+// (under the Stack's lock, after a call found nothing to do) and reports whether the caller may
+// block: not once the deadline has expired. A deadline is set without the Stack's lock, so the
+// wake-up drained may be the one set posted after storing expired; expired is then seen here,
+// and the caller does not sleep through its deadline.
+func (d *deadline) drainWake() (block bool) {
+	if testHookDrainWake != nil {
+		testHookDrainWake()
+	}
+	drain(d.wakeCh)
+	return !d.expired.Load()
+}
+
+// testHookDrainWake, when set (tests), runs before drainWake's drain: where a deadline's
+// wake-up used to be lost.
+var testHookDrainWake func()
+
 // fire is the timer's function: the deadline passed, unless it moved meanwhile.
 func (d *deadline) fire() {
 	d.mu.Lock()

@@ -138,9 +138,11 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 		tc, err := l.tl.Accept()
 		if err == syscall.EAGAIN {
-			drain(l.w.rd)
+			block := l.dl.drainWake()
 			l.s.unlock()
-			<-l.w.rd // never in the poller's place: see Stack.wait
+			if block {
+				<-l.w.rd // never in the poller's place: see Stack.wait
+			}
 			continue
 		}
 		if err != nil {

@@ -24,7 +24,9 @@
 // the caller looks again under the lock. Since readiness changes only under the lock, and the
 // caller drains its channel before releasing it, no wake-up is lost. Deadlines are a timer per
 // direction, made at the first future deadline and reset afterwards, that marks the direction
-// expired and posts a wake-up; Close posts one too. So steady-state Read and Write allocate
+// expired and posts a wake-up; setting a deadline does the same at once; Close posts one too.
+// Deadlines change without the lock, so the caller looks at the expired mark again after its
+// drain (deadline.drainWake): a deadline's wake-up it drained is then not needed. So steady-state Read and Write allocate
 // nothing (TestSteadyStateAllocatesNothing, BenchmarkTCPRoundTrip -benchmem); Write copies
 // the caller's bytes once, into the connection's send queue (tcp.Conn.Send).
 //

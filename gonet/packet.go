@@ -111,9 +111,11 @@ func (c *PacketConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) 
 		}
 		c.r.ZcRecv(c.msg)
 		if len(c.msg.Iov) == 0 {
-			drain(c.w.rd)
+			block := c.rd.drainWake()
 			c.s.unlock()
-			c.s.wait(c.w.rd)
+			if block {
+				c.s.wait(c.w.rd)
+			}
 			continue
 		}
 		n := copy(b, c.msg.Iov[0])

@@ -1,0 +1,4 @@
+package gonet
+
+// SetTestHookDrainWake sets testHookDrainWake (nil: none).
+func SetTestHookDrainWake(f func()) { testHookDrainWake = f }
