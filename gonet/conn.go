@@ -12,9 +12,9 @@ import (
 )
 
 // TCPConn is a TCP connection of a gonet Stack: a net.Conn, with CloseWrite, SetNoDelay,
-// SetKeepAlive, SetKeepAlivePeriod and SetKeepAliveConfig as *net.TCPConn has them. Its methods are safe from any goroutine; concurrent
-// Reads (and concurrent Writes) are serialised, so a Write's bytes are never interleaved with
-// another's.
+// SetKeepAlive, SetKeepAlivePeriod and SetKeepAliveConfig as *net.TCPConn has them
+// (tcpopts.go). Its methods are safe from any goroutine; concurrent Reads (and concurrent
+// Writes) are serialised, so a Write's bytes are never interleaved with another's.
 type TCPConn struct {
 	s     *Stack
 	tc    *tcp.Conn // nil once closed: the tcp package reuses a closed Conn's memory

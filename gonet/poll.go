@@ -100,6 +100,7 @@ func (z *sleeper) close() {
 
 // kick wakes a sleeping poller (a no-op when it is not asleep: the wake-up is then taken at its
 // next sleep, which it ends at once).
+//
 // Callers kick after releasing the Stack's lock, so a kick can race the poller's close: under
 // kickMu it never writes to a closed (perhaps reused) descriptor.
 func (z *sleeper) kick() {

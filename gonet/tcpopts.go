@@ -37,7 +37,9 @@ func (c *TCPConn) SetNoDelay(noDelay bool) error {
 // SetKeepAlive turns keepalive probes on or off for the connection, keeping its idle time,
 // interval and count.
 //
-// Errors: net.ErrClosed.
+// Errors: net.ErrClosed; EINVAL when turning on a connection whose idle time or interval is 0
+// (the stack's tcp_keepalive_time_ms or tcp_keepalive_intvl_ms 0, its "disabled", and no
+// SetKeepAlivePeriod or SetKeepAliveConfig since).
 func (c *TCPConn) SetKeepAlive(keepAlive bool) error {
 	return c.setKeepalive(func(k *tcp.Keepalive) { k.On = keepAlive })
 }
