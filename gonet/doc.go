@@ -44,7 +44,9 @@
 // itself (TryLock, a turn, look at its channel) while the poller naps: a wake-up then needs no
 // hand-over between goroutines, which on a machine with few cores would wait for the scheduler
 // (the woken goroutine is queued on the poller's P). The other blocked callers sleep on their
-// channels, woken by the spinning caller's turns. A blocked Accept never spins (Stack.wait).
+// channels, woken by the spinning caller's turns; when it leaves, one of them takes its place
+// (Stack.handBack), since the napping poller would leave them waiting for up to a nap. A
+// blocked Accept never spins (Stack.wait).
 //
 // Sleep (the default): the poller spins for WithSpinBeforeSleep (50 µs) after the last event,
 // then primes the stack's waitable fd (stack.PrimeWaitFD: the port's receive interrupt armed, a

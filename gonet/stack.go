@@ -45,9 +45,11 @@ func WithLinger(d time.Duration) Option { return func(o *options) { o.linger = d
 // Stack is a zocket stack driven by a goroutine of its own (the poller), with net.Conn,
 // net.Listener and net.PacketConn on top. Its methods are safe from any goroutine.
 type Stack struct {
-	mu      sync.Mutex   // held by the poller for one reactor turn, by callers for one zocket call
-	want    atomic.Int32 // callers waiting for mu: the poller lets them in before its next turn
-	spinner atomic.Bool  // a blocked caller polls the stack in the poller's place (busy-poll mode)
+	mu      sync.Mutex    // held by the poller for one reactor turn, by callers for one zocket call
+	want    atomic.Int32  // callers waiting for mu: the poller lets them in before its next turn
+	spinner atomic.Bool   // a blocked caller polls the stack in the poller's place (busy-poll mode)
+	parked  atomic.Int32  // blocked callers of Read and Write, the spinner aside (busy-poll mode)
+	vacant  chan struct{} // the leaving spinner's call to a parked caller to spin (busy-poll mode)
 	st      *stack.Stack
 	mux     *stack.Muxer
 	opt     options
@@ -107,6 +109,7 @@ func Open(a *stack.Attr, opts ...Option) (*Stack, error) {
 		opt:    options{mode: Sleep, spin: 50 * time.Microsecond, linger: 5 * time.Second},
 		events: make([]stack.Event, 64),
 		done:   make(chan struct{}),
+		vacant: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(&s.opt)
