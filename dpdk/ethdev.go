@@ -227,9 +227,13 @@ func (p Port) Stop() error {
 }
 
 // Close stops and closes the port and releases the device (rte_eth_dev_close; a virtual device is also
-// removed from its bus so that its name can be used again).
+// removed from its bus so that its name can be used again). A net_memif port is closed on EAL's
+// interrupt thread (closeMemif).
 func (p Port) Close() error {
 	name := p.Name()
+	if strings.HasPrefix(name, "net_memif") {
+		return p.closeMemif(name)
+	}
 	C.rte_eth_dev_stop(C.uint16_t(p)) // a started port cannot be closed; stopping twice is harmless
 	if r := C.rte_eth_dev_close(C.uint16_t(p)); r < 0 {
 		return callErr("rte_eth_dev_close", r)
