@@ -16,7 +16,7 @@ import (
 // nothing once the connections exist, in both wait modes, and neither do writes to more
 // destinations than a PacketConn keeps transmitters for.
 func TestSteadyStateAllocatesNothing(t *testing.T) {
-	for _, mode := range []gonet.WaitMode{gonet.Sleep, gonet.BusyPoll} {
+	for _, mode := range waitModes {
 		a, b := ringPair(t, gonet.WithWaitMode(mode))
 		l, err := b.Listen("tcp", ":7400")
 		require.NoError(t, err)

@@ -29,7 +29,7 @@ import (
 // and writing it from several (framer, flow-control window updates, pings), so this is a
 // third-party exercise of TCPConn's concurrency, deadlines and flow control.
 func TestHTTP2Cleartext(t *testing.T) {
-	for _, mode := range []gonet.WaitMode{gonet.Sleep, gonet.BusyPoll} {
+	for _, mode := range waitModes {
 		t.Run(fmt.Sprint("mode ", mode), func(t *testing.T) {
 			a, b := memifPair(t, gonet.WithWaitMode(mode))
 			l, err := b.Listen("tcp", ":8443")

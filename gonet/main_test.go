@@ -21,6 +21,9 @@ const (
 	ipB = "198.18.0.2"
 )
 
+// waitModes are both wait modes, for tests that run in each.
+var waitModes = []gonet.WaitMode{gonet.Sleep, gonet.BusyPoll}
+
 // pairAttrs are the attributes both stacks of a test pair get: short TIME-WAIT, room for the
 // connections nettest makes, one poll per reactor turn.
 var pairAttrs = []string{"tcp_timewait_ms", "100", "max_tcp_endpoints", "128"}

@@ -267,7 +267,7 @@ func TestMeasureHTTP(t *testing.T) {
 	require.NoError(t, unix.SchedGetaffinity(0, &cpus))
 	t.Logf("server on %d CPU(s), GOMAXPROCS %d", cpus.Count(), runtime.GOMAXPROCS(0))
 	t.Run("gonet", func(t *testing.T) {
-		for _, mode := range []gonet.WaitMode{gonet.Sleep, gonet.BusyPoll} {
+		for _, mode := range waitModes {
 			k, s := tapStackAttr(t, 76+int(mode), []string{"cpu", "0"}, gonet.WithWaitMode(mode)) // curl on CPU 1
 			l, err := s.Listen("tcp", ":8080")
 			require.NoError(t, err)
