@@ -27,15 +27,20 @@ func build(t *testing.T, pkg string) string {
 	return bin
 }
 
-// startInNS starts bin with args inside k's namespace on a net_tap port whose interface the
-// test made (persistent, multi-queue, addressed and up), so that Linux answers ARP from the
-// example's first packet.
+// makeTap makes the net_tap port's interface in k's namespace ahead of the example
+// (persistent, multi-queue, addressed and up), so that Linux answers ARP from the example's
+// first packet and a Linux server can bind the namespace's address before the example starts.
+func makeTap(t *testing.T, k *lab.Kernel) {
+	t.Helper()
+	k.Exec(t, "ip", "tuntap", "add", "dev", k.Veth, "mode", "tap", "multi_queue")
+	k.UpTap(t)
+}
+
+// startInNS starts bin with args inside k's namespace on the net_tap port of makeTap.
 func startInNS(t *testing.T, k *lab.Kernel, bin string, args ...string) (*exec.Cmd, *lab.Output, <-chan error) {
 	t.Helper()
 	cmd := k.Command(bin, args...)
 	cmd.Env = append(cmd.Environ(), fmt.Sprintf("ZF_ATTR=interface=%s;local_ip=%s/24;n_bufs=2047;reactor_spin_count=1", k.Device(), k.StackIP))
-	k.Exec(t, "ip", "tuntap", "add", "dev", k.Veth, "mode", "tap", "multi_queue")
-	k.UpTap(t)
 	out, done := lab.Background(t, cmd)
 	return cmd, out, done
 }
@@ -43,6 +48,7 @@ func startInNS(t *testing.T, k *lab.Kernel, bin string, args ...string) (*exec.C
 func TestHTTPServerExample(t *testing.T) {
 	bin := build(t, "./httpserver")
 	k := lab.NewKernelTap(t, 61)
+	makeTap(t, k)
 	cmd, out, done := startInNS(t, k, bin, ":8080")
 	url := "http://" + k.StackIP + ":8080/"
 	var body string
@@ -64,14 +70,30 @@ func TestHTTPServerExample(t *testing.T) {
 	}
 }
 
+// waitListening waits until a TCP socket listens on port in k's namespace (python3 may take
+// a second or more to start on a loaded machine; the example fetched too early and got
+// ECONNREFUSED, or python started before the address it binds existed).
+func waitListening(t *testing.T, k *lab.Kernel, port string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, _ := k.Command("ss", "-Hltn", "sport = :"+port).Output()
+		if strings.TrimSpace(string(out)) != "" {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "nothing listens on port %s", port)
+	}
+}
+
 func TestHTTPClientExample(t *testing.T) {
 	bin := build(t, "./httpclient")
 	k := lab.NewKernelTap(t, 62)
 	dir := t.TempDir()
 	want := strings.Repeat("zocket over net_tap\n", 5000)
 	require.NoError(t, writeFile(filepath.Join(dir, "f.txt"), want))
+	makeTap(t, k) // the address python binds
 	srv := k.Command("python3", "-m", "http.server", "-b", k.KernelIP, "-d", dir, "8000")
 	lab.Start(t, srv)
+	waitListening(t, k, "8000") // the example fetches once: python must be up first
 	_, out, done := startInNS(t, k, bin, "http://"+k.KernelIP+":8000/f.txt")
 	select {
 	case err := <-done:
