@@ -228,20 +228,20 @@ func (p Port) Stop() error {
 
 // Close stops and closes the port and releases the device (rte_eth_dev_close; a virtual device is also
 // removed from its bus so that its name can be used again). A net_memif port is closed on EAL's
-// interrupt thread (closeMemif).
+// interrupt thread (memif.go).
 func (p Port) Close() error {
 	name := p.Name()
-	if strings.HasPrefix(name, "net_memif") {
-		return p.closeMemif(name)
-	}
-	C.rte_eth_dev_stop(C.uint16_t(p)) // a started port cannot be closed; stopping twice is harmless
-	if r := C.rte_eth_dev_close(C.uint16_t(p)); r < 0 {
-		return callErr("rte_eth_dev_close", r)
-	}
+	var vdev *C.char // nil for a PCI device
 	if !pciAddr.MatchString(name) {
-		cname := C.CString(name)
-		defer C.free(unsafe.Pointer(cname))
-		C.rte_vdev_uninit(cname) // ports made by rte_eth_from_rings have no vdev: ignore -ENOENT
+		vdev = C.CString(name)
+		defer C.free(unsafe.Pointer(vdev))
+	}
+	onIntrThread := C.int(0)
+	if strings.HasPrefix(name, "net_memif") {
+		onIntrThread = 1
+	}
+	if r := C.zk_port_close(C.uint16_t(p), vdev, onIntrThread); r < 0 {
+		return callErr("rte_eth_dev_close", r)
 	}
 	return nil
 }

@@ -1,14 +1,11 @@
-// memif's workarounds: see memif.go.
+// memif zero-copy's hold on EAL's memory files: see memif.go.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <rte_alarm.h>
-#include <rte_bus_vdev.h>
 #include <rte_errno.h>
-#include <rte_ethdev.h>
 #include <rte_memory.h>
 
 #include "memif.h"
@@ -56,34 +53,4 @@ int zk_memseg_fds_closed(void)
 	int closed = 0;
 	rte_memseg_walk(count_closed, &closed);
 	return closed;
-}
-
-// A port closed on EAL's interrupt thread (zk_memif_close).
-struct close_req {
-	uint16_t port;
-	const char *vdev;
-	int ret;
-	int done;
-};
-
-static void close_cb(void *arg)
-{
-	struct close_req *r = arg;
-	rte_eth_dev_stop(r->port); // a started port cannot be closed; stopping twice is harmless
-	r->ret = rte_eth_dev_close(r->port);
-	if (r->ret == 0 && r->vdev != NULL)
-		rte_vdev_uninit(r->vdev);
-	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
-}
-
-int zk_memif_close(uint16_t port, const char *vdev)
-{
-	struct close_req r = {.port = port, .vdev = vdev};
-	if (rte_eal_alarm_set(1, close_cb, &r) < 0) {
-		close_cb(&r); // no alarm (EAL without an interrupt thread): close here
-		return r.ret;
-	}
-	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
-		usleep(50);
-	return r.ret;
 }

@@ -2,12 +2,9 @@ package dpdk
 
 /*
 #cgo LDFLAGS: -rdynamic -ldl
-#include <stdlib.h>
 #include "memif.h"
 */
 import "C"
-
-import "unsafe"
 
 // memif's workarounds: zero-copy and EAL's memory files; closing on the interrupt thread.
 //
@@ -31,19 +28,12 @@ import "unsafe"
 // (0 when memif zero-copy left them alone, as it now does). A test hook; not for the hot path.
 func MemsegFDsClosed() int { return int(C.zk_memseg_fds_closed()) }
 
-// closeMemif closes a net_memif port on EAL's interrupt thread (an alarm callback), where
-// memif's control channel runs. When two memif ports of one process face each other (the
-// test lab's pairs), closing one sends the other a disconnect that the interrupt thread
-// handles (memif_disconnect: the regions freed) while the caller goes on to close the other
-// too (memif_disconnect again, in dev_stop and dev_close): DPDK 22.11 frees the regions twice
-// or under the handler, and the interrupt thread faults in EAL's heap, killing the process
-// (SIGSEGV on a thread Go does not own; seen with another test binary loading both CPUs).
-// On the interrupt thread the close runs between control messages, never inside one.
-func (p Port) closeMemif(name string) error {
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	if r := C.zk_memif_close(C.uint16_t(p), cname); r < 0 {
-		return callErr("rte_eth_dev_close", r)
-	}
-	return nil
-}
+// Closing a memif port (Port.Close, zk_port_close in zk.c) happens on EAL's interrupt thread,
+// as an alarm callback, where memif's control channel runs. When two memif ports of one
+// process face each other (the test lab's pairs), closing one sends the other a disconnect that
+// the interrupt thread handles (memif_disconnect: the regions freed) while the caller goes on
+// to close the other too (memif_disconnect again, in dev_stop and dev_close): DPDK 22.11 frees
+// the regions twice or under the handler, and the interrupt thread faults in EAL's heap,
+// killing the process (SIGSEGV on a thread Go does not own; seen with another test binary
+// loading both CPUs, TestMemifPairCloseUnderLoad). On the interrupt thread the close runs
+// between control messages, never inside one.

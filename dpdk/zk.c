@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <unistd.h>
+#include <rte_alarm.h>
 #include <rte_errno.h>
 #include <rte_bus_vdev.h>
 #include <rte_ring.h>
@@ -193,4 +195,36 @@ int zk_rx_queue_count(uint16_t port, uint16_t queue) {
 	if (port < RTE_MAX_ETHPORTS && zk_port_rx_ring[port] != NULL && queue == 0)
 		return (int)rte_ring_count(zk_port_rx_ring[port]);
 	return rte_eth_rx_queue_count(port, queue);
+}
+
+// A port close: stop, close, and the virtual device's removal (vdev NULL for a PCI device).
+struct close_req {
+	uint16_t port;
+	const char *vdev;
+	int ret;
+	int done;
+};
+
+static void close_port(void *arg)
+{
+	struct close_req *r = arg;
+	rte_eth_dev_stop(r->port); // a started port cannot be closed; stopping twice is harmless
+	r->ret = rte_eth_dev_close(r->port);
+	if (r->ret == 0 && r->vdev != NULL)
+		rte_vdev_uninit(r->vdev); // ports made by rte_eth_from_rings have no vdev: -ENOENT
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+}
+
+int zk_port_close(uint16_t port, const char *vdev, int on_intr_thread)
+{
+	struct close_req r = {.port = port, .vdev = vdev};
+	// On EAL's interrupt thread (an alarm callback) when asked (memif.go), and here when EAL
+	// has no alarm.
+	if (!on_intr_thread || rte_eal_alarm_set(1, close_port, &r) < 0) {
+		close_port(&r);
+		return r.ret;
+	}
+	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
+		usleep(50);
+	return r.ret;
 }

@@ -12,6 +12,7 @@ enum { ZK_TX_OFFLOAD_OFF = offsetof(struct rte_mbuf, tx_offload), ZK_REFCNT_OFF 
 
 int zk_errno(void);
 int zk_vdev_init(const char *name, const char *args, int *err);
+int zk_port_close(uint16_t port, const char *vdev, int on_intr_thread);
 uint16_t zk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 uint16_t zk_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 struct zk_turn {

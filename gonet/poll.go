@@ -228,18 +228,20 @@ func (s *Stack) wait(ch chan struct{}) {
 		<-ch
 		return
 	}
-	// Counted before trying to spin, so that a spinner leaving sees this caller either as the
-	// next spinner or as parked (handBack).
-	s.parked.Add(1)
-	for !s.spinner.CompareAndSwap(false, true) {
-		select {
-		case <-ch:
-			s.parked.Add(-1)
-			return
-		case <-s.vacant: // the spinner left: try to take its place
+	if !s.spinner.CompareAndSwap(false, true) {
+		// Counted, then tried again before parking: a spinner leaving meanwhile either lets
+		// this caller take its place or sees it parked (handBack).
+		s.parked.Add(1)
+		for !s.spinner.CompareAndSwap(false, true) {
+			select {
+			case <-ch:
+				s.parked.Add(-1)
+				return
+			case <-s.vacant: // the spinner left: try to take its place
+			}
 		}
+		s.parked.Add(-1)
 	}
-	s.parked.Add(-1)
 	defer s.handBack()
 	for idle := 0; ; idle++ {
 		select {

@@ -25,7 +25,7 @@ type Handle struct {
 // included) exist.
 func NewHandle(st *stack.Stack, a *stack.Attr) (*Handle, error) {
 	s := stateOf(st)
-	if s.nconns >= s.cfg.maxConns && !s.recycleTimeWait() {
+	if !s.haveEndpoint() {
 		return nil, errorf(syscall.ENOBUFS, "new handle: max_tcp_endpoints=%d", s.cfg.maxConns)
 	}
 	s.nconns++

@@ -160,22 +160,36 @@ func (l *Listener) input(g *segment, rip [4]byte) bool {
 		}
 		return s.drop(g.m, DropBacklog)
 	}
-	if s.nconns >= s.cfg.maxConns && !s.recycleTimeWait() {
-		return s.drop(g.m, DropBacklog)
-	}
-	nh, nerr := s.st.NextHop(rip)
-	if nerr != nil {
-		return s.drop(g.m, DropNoEndpoint)
-	}
-	c := newConn(s, rip, g.tcp.SrcPort(), l.port, nh)
+	c := l.passiveConn(g, rip)
 	if c == nil {
-		return s.drop(g.m, DropBacklog)
+		return false
 	}
 	l.openHalf(c, g.seq, s.isn(rip, c.rport, c.lport), &g.opts, g.wnd)
 	c.sendCtl(c.iss, wire.TCPFlagSyn|wire.TCPFlagAck)
 	c.armRTO()
 	s.recycle(g.m) // data on a SYN is not kept (no TCP Fast Open): the peer sends it again
 	return false
+}
+
+// passiveConn takes a connection for a passive open from rip: an endpoint (tcp/timewait.go's
+// haveEndpoint) and the route back. Without one it drops g (DropBacklog, DropNoEndpoint) and
+// returns nil.
+func (l *Listener) passiveConn(g *segment, rip [4]byte) *Conn {
+	s := l.s
+	if !s.haveEndpoint() {
+		s.drop(g.m, DropBacklog)
+		return nil
+	}
+	nh, err := s.st.NextHop(rip)
+	if err != nil {
+		s.drop(g.m, DropNoEndpoint)
+		return nil
+	}
+	c := newConn(s, rip, g.tcp.SrcPort(), l.port, nh)
+	if c == nil {
+		s.drop(g.m, DropBacklog)
+	}
+	return c
 }
 
 // openHalf makes c a half-open connection of the listener (SYN-RECEIVED) for a SYN with

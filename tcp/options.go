@@ -48,7 +48,7 @@ func (c *Conn) offerOptions() {
 	c.sackOK, c.tsOK, c.wsOK = o.sack, o.ts, o.wscale
 	c.sndShift, c.rcvShift = 0, 0
 	if c.wsOK {
-		c.rcvShift = wscaleFor(c.slots * c.rcvMSS)
+		c.rcvShift = c.s.rcvWScale()
 	}
 	c.tsOff = uint32(c.iss)
 }
@@ -112,7 +112,15 @@ func (c *Conn) synOptions(b []byte, synAck bool) int {
 
 // tsNow is our TSval: a 1 ms clock (Linux's tick; RFC 7323 §5.4 allows 1 ms to 1 s) plus a
 // per-connection offset (the ISN), so that the stack's uptime does not show.
-func (c *Conn) tsNow() uint32 { return uint32(c.s.st.Now()/1e6) + c.tsOff }
+func (c *Conn) tsNow() uint32 { return c.s.tsClock(c.tsOff) }
+
+// tsClock is the TSval of a connection whose offset is off (tsNow; a SYN cookie's SYN-ACK,
+// which has no connection yet, uses the ISS as its connection will).
+func (s *state) tsClock(off uint32) uint32 { return uint32(s.st.Now()/1e6) + off }
+
+// rcvWScale is the window scale we offer: the shift that carries a whole receive window
+// (rcvSlots segments of segRoom), the same for every connection of the stack.
+func (s *state) rcvWScale() uint8 { return wscaleFor(rcvSlots(s) * segRoom(s.st)) }
 
 // putTimestamps writes TSval and TSecr into the template's timestamps option at t (the TCP
 // header of a frame built from the template) and returns them.

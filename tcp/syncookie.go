@@ -105,15 +105,15 @@ func (l *Listener) sendCookie(g *segment, rip [4]byte) {
 		opts := uint32(cookieNoScale)
 		if peer.HasWScale && s.cfg.opt.wscale {
 			opts = uint32(min(peer.WScale, maxWScale))
-			o.HasWScale, o.WScale = true, wscaleFor(rcvSlots(s)*room)
+			o.HasWScale, o.WScale = true, s.rcvWScale()
 		}
 		if peer.SACKPermitted && s.cfg.opt.sack {
 			opts |= cookieSACK
 			o.SACKPermitted = true
 		}
-		// The connection's clock, as tsNow will run it: 1 ms ticks plus the ISS as offset.
+		// The connection's clock, as its tsNow will run it (the ISS as offset, offerOptions).
 		o.HasTimestamps = true
-		o.TSVal = cookieTSval(uint32(s.st.Now()/1e6)+uint32(iss), opts)
+		o.TSVal = cookieTSval(s.tsClock(uint32(iss)), opts)
 		o.TSEcr = peer.TSVal
 	}
 	var ob [wire.MaxTCPOptionsSize]byte
@@ -151,16 +151,9 @@ func (l *Listener) cookieAck(g *segment, rip [4]byte) (handled, visible bool) {
 		}
 		syn.SACKPermitted = opts&cookieSACK != 0
 	}
-	if s.nconns >= s.cfg.maxConns && !s.recycleTimeWait() {
-		return true, s.drop(g.m, DropBacklog)
-	}
-	nh, err := s.st.NextHop(rip)
-	if err != nil {
-		return true, s.drop(g.m, DropNoEndpoint)
-	}
-	c := newConn(s, rip, sport, l.port, nh)
+	c := l.passiveConn(g, rip)
 	if c == nil {
-		return true, s.drop(g.m, DropBacklog)
+		return true, false
 	}
 	s.ctr.SynCookiesRecv++
 	l.openHalf(c, irs, iss, &syn, 0)

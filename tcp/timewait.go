@@ -54,6 +54,10 @@ func (l *twList) remove(c *Conn) {
 	c.inTW, c.twPrev, c.twNext = false, nil, nil
 }
 
+// haveEndpoint reports whether a new connection or handle may take an endpoint: fewer than
+// max_tcp_endpoints are taken, or the oldest closed connection in TIME-WAIT gave its own.
+func (s *state) haveEndpoint() bool { return s.nconns < s.cfg.maxConns || s.recycleTimeWait() }
+
 // recycleTimeWait ends the oldest orphaned TIME-WAIT connection, freeing its endpoint, and
 // reports whether there was one.
 func (s *state) recycleTimeWait() bool {
